@@ -8,12 +8,19 @@
 
 #include <gst/gst.h>
 
+#include "gstrtmpingestsrc.h"
+#include "gstrtmppublishsink.h"
+
 static gboolean
 plugin_init (GstPlugin * plugin)
 {
   /* Elements are registered here as they land (rtmpingestsrc,
    * rtmppublishsink). */
-  return TRUE;
+  gboolean ret = FALSE;
+
+  ret |= GST_ELEMENT_REGISTER (rtmpingestsrc, plugin);
+  ret |= GST_ELEMENT_REGISTER (rtmppublishsink, plugin);
+  return ret;
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, rtmpingest,

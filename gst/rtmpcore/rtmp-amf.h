@@ -101,6 +101,22 @@ gboolean rtmp_amf_value_equal (const RtmpAmfValue * a, const RtmpAmfValue * b);
 /* Human-readable one-line dump for debug logs; bounded in length. */
 gchar *rtmp_amf_value_to_string (const RtmpAmfValue * value);
 
+/* Length-aware variants (added by the AMF module owner): keys and class
+ * names read from the wire may hold NUL bytes or be non-UTF-8; these keep
+ * them byte-exact. The plain variants above use strlen(). Returned strings
+ * are always NUL-terminated. lookup() compares the whole key (length
+ * included), so "app\0x" never matches "app". */
+RtmpAmfValue *rtmp_amf_value_new_typed_object_len (const gchar * class_name,
+    gsize len);
+const gchar *rtmp_amf_value_get_class_name_full (const RtmpAmfValue * value,
+    gsize * len);
+const gchar *rtmp_amf_value_get_child_key_full (const RtmpAmfValue * value,
+    guint index, gsize * len);
+void rtmp_amf_value_set_full (RtmpAmfValue * value, const gchar * key,
+    gsize key_len, RtmpAmfValue * v);
+/* TRUE for OBJECT, ECMA_ARRAY, TYPED_OBJECT and STRICT_ARRAY */
+gboolean rtmp_amf_value_is_container (const RtmpAmfValue * value);
+
 G_END_DECLS
 
 #endif /* __RTMP_AMF_H__ */

@@ -40,6 +40,13 @@ guint64 rtmp_chunk_reader_get_bytes_read (const RtmpChunkReader * reader);
 /* bytes currently held in partially assembled messages */
 gsize rtmp_chunk_reader_get_bytes_in_flight (const RtmpChunkReader * reader);
 
+/* Sets the incoming chunk size as if the peer had sent Set Chunk Size
+ * (tests, out-of-band agreement); clamped to limits.max_chunk_size. */
+void rtmp_chunk_reader_set_chunk_size (RtmpChunkReader * reader,
+    guint32 chunk_size);
+/* Header type (0-3) of the first chunk of the message last returned */
+guint8 rtmp_chunk_reader_get_last_fmt (const RtmpChunkReader * reader);
+
 G_END_DECLS
 
 #endif /* __RTMP_CHUNK_READER_H__ */

@@ -30,6 +30,13 @@ guint32 rtmp_chunk_writer_get_chunk_size (const RtmpChunkWriter * writer);
 void rtmp_chunk_writer_write (RtmpChunkWriter * writer,
     const RtmpMessage * msg, GstBuffer * out);
 
+/* Same as rtmp_chunk_writer_write(), but appends one or more buffers to
+ * @list so that the payload is shared, never copied, whatever the number
+ * of chunks (a GstBuffer holds at most 16 memories; beyond that
+ * rtmp_chunk_writer_write() writes the message into one copied memory). */
+void rtmp_chunk_writer_write_list (RtmpChunkWriter * writer,
+    const RtmpMessage * msg, GstBufferList * list);
+
 /* total bytes produced so far */
 guint64 rtmp_chunk_writer_get_bytes_written (const RtmpChunkWriter * writer);
 

@@ -9,6 +9,8 @@
 #include <stdio.h>
 
 int LLVMFuzzerTestOneInput (const uint8_t * data, size_t size);
+/* optional in a target, as with libFuzzer */
+int LLVMFuzzerInitialize (int *argc, char ***argv) __attribute__ ((weak));
 
 static int
 run_file (const gchar * path)
@@ -32,6 +34,9 @@ main (int argc, char **argv)
 {
   guint n = 0;
   int failed = 0;
+
+  if (LLVMFuzzerInitialize)
+    LLVMFuzzerInitialize (&argc, &argv);
 
   for (int i = 1; i < argc; i++) {
     GDir *dir = g_dir_open (argv[i], 0, NULL);

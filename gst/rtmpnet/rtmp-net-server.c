@@ -1,0 +1,1160 @@
+/* RTMP net layer: a listening TCP server that drives one RtmpSession per
+ * connection on its own thread.
+ * Copyright (C) 2026 The gst-rtmp-ingest authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/*
+ * Threading: one thread per server runs its own GMainContext (the pattern
+ * of GStreamer's rtmp2 elements: a private context pushed as the thread
+ * default). Every socket is non-blocking and watched by GSources on that
+ * context, so a peer that stops reading or writing never blocks the others.
+ * Other threads talk to connections only through g_main_context_invoke_full()
+ * (resume, close) and to the server through start/stop.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "rtmp-net-server.h"
+#include "rtmp-error.h"
+
+#include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+GST_DEBUG_CATEGORY_STATIC (rtmp_net_debug);
+#define GST_CAT_DEFAULT rtmp_net_debug
+
+/* Most memories one vectored write takes (IOV_MAX is 1024 on Linux; a
+ * session's output rarely has more than a few dozen). */
+#define MAX_WRITE_VECTORS 64
+/* A refused publisher gets this long to read its onStatus before we close. */
+#define CLOSE_LINGER_US (2 * G_USEC_PER_SEC)
+
+struct _RtmpNetServer
+{
+  gint refcount;
+
+  gchar *address;
+  guint port;
+  RtmpNetServerConfig config;
+  RtmpNetServerCallbacks callbacks;
+  gpointer user_data;
+  GDestroyNotify user_data_free;
+
+  GMutex lock;                  /* start/stop and the fields below */
+  GMainContext *context;
+  GMainLoop *loop;
+  GThread *thread;
+  GSocket *listen_socket;
+  GSource *listen_source;
+  guint bound_port;
+  gchar *bound_string;
+
+  /* server thread only */
+  GList *connections;
+  guint64 next_id;
+  gboolean stopping;
+  gint n_connections;           /* atomic */
+};
+
+struct _RtmpNetConnection
+{
+  gint refcount;
+
+  RtmpNetServer *server;        /* not owned; valid until closed */
+  GMainContext *context;        /* owned */
+  guint64 id;
+  gchar *peer;
+  gchar *tc_url;                /* from connect, server thread only */
+  gchar *flash_ver;
+
+  GSocket *socket;
+  RtmpSession *session;
+  GSource *read_source;
+  GSource *write_source;
+  GSource *timer_source;
+
+  guint8 *inbuf;
+  gsize in_off;
+  gsize in_len;
+
+  GQueue out;                   /* GstBuffer * */
+  gsize out_offset;             /* bytes of the head buffer already sent */
+  gsize out_bytes;              /* bytes queued, minus out_offset */
+  guint64 bytes_sent;
+
+  gint64 accepted_time;
+  gint64 last_activity;
+  gint64 close_deadline;
+
+  gboolean closed;
+  gboolean paused;
+  gboolean handshake_done;
+  gboolean write_failed;
+  gboolean refused;             /* publish refused: close after flushing */
+  gboolean eof;
+};
+
+static void
+ensure_debug (void)
+{
+  static gsize once = 0;
+
+  if (g_once_init_enter (&once)) {
+    GST_DEBUG_CATEGORY_INIT (rtmp_net_debug, "rtmpnet", 0,
+        "RTMP network layer (listener, connections)");
+    g_once_init_leave (&once, 1);
+  }
+}
+
+void
+rtmp_net_server_config_init (RtmpNetServerConfig * config)
+{
+  g_return_if_fail (config != NULL);
+
+  memset (config, 0, sizeof (*config));
+  rtmp_limits_init (&config->limits);
+  rtmp_server_config_init (&config->session);
+  /* One publisher per element, plus refused ones being closed and port
+   * scanners; a small bound keeps a flood from exhausting descriptors. */
+  config->max_connections = 32;
+  /* A server only sends small control messages to a publisher (acks,
+   * pings, onStatus); 1 MiB unsent means the peer stopped reading. */
+  config->max_output_bytes = 1024 * 1024;
+  /* Large reads keep the syscall count low at high bitrates. */
+  config->read_size = 64 * 1024;
+}
+
+/* ------------------------------------------------------------------ */
+/* Connections                                                         */
+/* ------------------------------------------------------------------ */
+
+static void conn_close (RtmpNetConnection * conn, GError * error,
+    gboolean notify);
+static void conn_flush_output (RtmpNetConnection * conn);
+static void conn_process_input (RtmpNetConnection * conn);
+static void conn_start_reading (RtmpNetConnection * conn);
+
+RtmpNetConnection *
+rtmp_net_connection_ref (RtmpNetConnection * conn)
+{
+  g_return_val_if_fail (conn != NULL, NULL);
+  g_atomic_int_inc (&conn->refcount);
+  return conn;
+}
+
+void
+rtmp_net_connection_unref (RtmpNetConnection * conn)
+{
+  g_return_if_fail (conn != NULL);
+
+  if (!g_atomic_int_dec_and_test (&conn->refcount))
+    return;
+
+  GST_TRACE ("freeing connection %" G_GUINT64_FORMAT, conn->id);
+  g_warn_if_fail (conn->read_source == NULL && conn->write_source == NULL
+      && conn->timer_source == NULL);
+  g_queue_clear_full (&conn->out, (GDestroyNotify) gst_buffer_unref);
+  if (conn->session)
+    rtmp_session_free (conn->session);
+  g_clear_object (&conn->socket);
+  g_main_context_unref (conn->context);
+  g_free (conn->inbuf);
+  g_free (conn->peer);
+  g_free (conn->tc_url);
+  g_free (conn->flash_ver);
+  g_free (conn);
+}
+
+const gchar *
+rtmp_net_connection_get_peer (RtmpNetConnection * conn)
+{
+  return conn->peer;
+}
+
+guint64
+rtmp_net_connection_get_id (RtmpNetConnection * conn)
+{
+  return conn->id;
+}
+
+const gchar *
+rtmp_net_connection_get_tc_url (RtmpNetConnection * conn)
+{
+  return conn->tc_url;
+}
+
+const gchar *
+rtmp_net_connection_get_flash_ver (RtmpNetConnection * conn)
+{
+  return conn->flash_ver;
+}
+
+guint64
+rtmp_net_connection_get_bytes_in (RtmpNetConnection * conn)
+{
+  return rtmp_session_get_bytes_in (conn->session);
+}
+
+guint64
+rtmp_net_connection_get_bytes_out (RtmpNetConnection * conn)
+{
+  return conn->bytes_sent;
+}
+
+guint64
+rtmp_net_connection_get_messages_in (RtmpNetConnection * conn)
+{
+  return rtmp_session_get_messages_in (conn->session);
+}
+
+guint32
+rtmp_net_connection_get_peer_chunk_size (RtmpNetConnection * conn)
+{
+  return rtmp_session_get_peer_chunk_size (conn->session);
+}
+
+static void
+clear_source (GSource ** source)
+{
+  if (*source) {
+    g_source_destroy (*source);
+    g_source_unref (*source);
+    *source = NULL;
+  }
+}
+
+/* The one deadline of a connection: handshake (from accept), idle (from
+ * the last byte received), or the linger of a refused peer. */
+static void
+conn_update_timer (RtmpNetConnection * conn)
+{
+  const RtmpLimits *limits = &conn->server->config.limits;
+  gint64 deadline = -1;
+
+  if (conn->closed || conn->timer_source == NULL)
+    return;
+
+  if (conn->refused) {
+    deadline = conn->close_deadline;
+  } else if (conn->paused) {
+    /* we stopped reading on purpose: the peer is not idle */
+    deadline = -1;
+  } else if (!conn->handshake_done) {
+    if (limits->handshake_timeout_ms)
+      deadline = conn->accepted_time +
+          (gint64) limits->handshake_timeout_ms * 1000;
+  } else if (limits->idle_timeout_ms) {
+    deadline = conn->last_activity + (gint64) limits->idle_timeout_ms * 1000;
+  }
+  g_source_set_ready_time (conn->timer_source, deadline);
+}
+
+static gboolean
+conn_timer_dispatch (GSource * source, GSourceFunc callback,
+    gpointer user_data)
+{
+  return callback (user_data);
+}
+
+static GSourceFuncs conn_timer_funcs = {
+  NULL, NULL, conn_timer_dispatch, NULL, NULL, NULL
+};
+
+static gboolean
+conn_timer_cb (gpointer user_data)
+{
+  RtmpNetConnection *conn = user_data;
+  const RtmpLimits *limits = &conn->server->config.limits;
+  gint64 now = g_get_monotonic_time ();
+
+  g_source_set_ready_time (conn->timer_source, -1);
+
+  if (conn->refused) {
+    GST_INFO ("connection %" G_GUINT64_FORMAT " (%s): refused peer did not "
+        "close, closing it", conn->id, conn->peer);
+    conn_close (conn, NULL, TRUE);
+  } else if (!conn->handshake_done && limits->handshake_timeout_ms &&
+      now >= conn->accepted_time +
+      (gint64) limits->handshake_timeout_ms * 1000) {
+    conn_close (conn, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+            "No RTMP handshake within %u ms (handshake-timeout); the peer "
+            "is not an RTMP client or is too slow",
+            limits->handshake_timeout_ms), TRUE);
+  } else if (conn->handshake_done && !conn->paused &&
+      limits->idle_timeout_ms &&
+      now >= conn->last_activity + (gint64) limits->idle_timeout_ms * 1000) {
+    conn_close (conn, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+            "Nothing received for %u ms (idle-timeout); dropping the peer. "
+            "Raise idle-timeout if the publisher pauses on purpose",
+            limits->idle_timeout_ms), TRUE);
+  } else {
+    conn_update_timer (conn);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+conn_close (RtmpNetConnection * conn, GError * error, gboolean notify)
+{
+  RtmpNetServer *server = conn->server;
+
+  if (conn->closed) {
+    g_clear_error (&error);
+    return;
+  }
+  conn->closed = TRUE;
+
+  if (error)
+    GST_INFO ("connection %" G_GUINT64_FORMAT " (%s) closed: %s", conn->id,
+        conn->peer, error->message);
+  else
+    GST_INFO ("connection %" G_GUINT64_FORMAT " (%s) closed", conn->id,
+        conn->peer);
+
+  clear_source (&conn->read_source);
+  clear_source (&conn->write_source);
+  clear_source (&conn->timer_source);
+  g_socket_close (conn->socket, NULL);
+  g_queue_clear_full (&conn->out, (GDestroyNotify) gst_buffer_unref);
+  conn->out_bytes = 0;
+
+  server->connections = g_list_remove (server->connections, conn);
+  g_atomic_int_add (&server->n_connections, -1);
+
+  if (notify && !server->stopping && server->callbacks.closed)
+    server->callbacks.closed (server, conn, error, server->user_data);
+
+  g_clear_error (&error);
+  rtmp_net_connection_unref (conn);     /* the server's reference */
+}
+
+static gboolean
+conn_write_cb (GSocket * socket, GIOCondition cond, gpointer user_data)
+{
+  RtmpNetConnection *conn = user_data;
+
+  rtmp_net_connection_ref (conn);
+  /* the flush re-creates the watch if it still would block */
+  clear_source (&conn->write_source);
+  conn_flush_output (conn);
+  rtmp_net_connection_unref (conn);
+  return G_SOURCE_REMOVE;
+}
+
+/* Writes as much queued output as the socket takes, with one vectored
+ * sendmsg() per round. */
+static void
+conn_write_queued (RtmpNetConnection * conn)
+{
+  while (!conn->closed && !g_queue_is_empty (&conn->out)) {
+    GOutputVector vecs[MAX_WRITE_VECTORS];
+    GstMemory *mems[MAX_WRITE_VECTORS];
+    GstMapInfo maps[MAX_WRITE_VECTORS];
+    guint nvec = 0, i;
+    gsize skip = conn->out_offset;
+    GError *err = NULL;
+    gssize sent;
+    GList *l;
+
+    for (l = conn->out.head; l && nvec < MAX_WRITE_VECTORS; l = l->next) {
+      GstBuffer *buf = l->data;
+      guint m, n_mem = gst_buffer_n_memory (buf);
+
+      for (m = 0; m < n_mem && nvec < MAX_WRITE_VECTORS; m++) {
+        GstMemory *mem = gst_buffer_peek_memory (buf, m);
+
+        if (!gst_memory_map (mem, &maps[nvec], GST_MAP_READ)) {
+          GST_ERROR ("could not map an output memory");
+          break;
+        }
+        if (skip >= maps[nvec].size) {
+          skip -= maps[nvec].size;
+          gst_memory_unmap (mem, &maps[nvec]);
+          continue;
+        }
+        mems[nvec] = mem;
+        vecs[nvec].buffer = maps[nvec].data + skip;
+        vecs[nvec].size = maps[nvec].size - skip;
+        skip = 0;
+        nvec++;
+      }
+    }
+
+    if (nvec == 0) {
+      /* only empty / fully sent buffers queued */
+      gst_buffer_unref (g_queue_pop_head (&conn->out));
+      conn->out_offset = 0;
+      continue;
+    }
+
+    sent = g_socket_send_message (conn->socket, NULL, vecs, nvec, NULL, 0,
+        G_SOCKET_MSG_NONE, NULL, &err);
+
+    if (sent > 0 && gst_debug_category_get_threshold (rtmp_net_debug) >=
+        GST_LEVEL_MEMDUMP) {
+      gsize left = sent;
+      for (i = 0; i < nvec && left > 0; i++) {
+        gsize n = MIN (left, vecs[i].size);
+        GST_MEMDUMP (">>> sent", vecs[i].buffer, n);
+        left -= n;
+      }
+    }
+
+    for (i = 0; i < nvec; i++)
+      gst_memory_unmap (mems[i], &maps[i]);
+
+    if (sent < 0) {
+      if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+        g_error_free (err);
+        if (!conn->write_source) {
+          conn->write_source = g_socket_create_source (conn->socket,
+              G_IO_OUT, NULL);
+          g_source_set_callback (conn->write_source,
+              G_SOURCE_FUNC (conn_write_cb), conn, NULL);
+          g_source_attach (conn->write_source, conn->context);
+        }
+        return;
+      }
+      /* A failed write must never stop us from reading what the peer
+       * already sent (ffmpeg half-closes after its last message: the
+       * acknowledgement we owe it fails, its media must still be used). */
+      GST_DEBUG ("connection %" G_GUINT64_FORMAT " (%s): write failed (%s); "
+          "dropping output, still reading", conn->id, conn->peer,
+          err->message);
+      g_error_free (err);
+      conn->write_failed = TRUE;
+      g_queue_clear_full (&conn->out, (GDestroyNotify) gst_buffer_unref);
+      conn->out_offset = 0;
+      conn->out_bytes = 0;
+      break;
+    }
+
+    conn->bytes_sent += sent;
+    conn->out_bytes -= MIN ((gsize) sent, conn->out_bytes);
+    {
+      gsize left = sent + conn->out_offset;
+
+      while (left > 0 && !g_queue_is_empty (&conn->out)) {
+        GstBuffer *head = g_queue_peek_head (&conn->out);
+        gsize size = gst_buffer_get_size (head);
+
+        if (left >= size) {
+          left -= size;
+          gst_buffer_unref (g_queue_pop_head (&conn->out));
+        } else {
+          break;
+        }
+      }
+      conn->out_offset = left;
+    }
+  }
+
+  if (g_queue_is_empty (&conn->out) && conn->refused && !conn->closed) {
+    GST_DEBUG ("connection %" G_GUINT64_FORMAT " (%s): refusal sent, "
+        "closing", conn->id, conn->peer);
+    conn_close (conn, NULL, TRUE);
+  }
+}
+
+static void
+conn_flush_output (RtmpNetConnection * conn)
+{
+  GstBufferList *list;
+  guint i, n;
+
+  if (conn->closed)
+    return;
+
+  while ((list = rtmp_session_take_output (conn->session))) {
+    n = gst_buffer_list_length (list);
+    for (i = 0; i < n && !conn->write_failed; i++) {
+      GstBuffer *buf = gst_buffer_list_get (list, i);
+      gsize size = gst_buffer_get_size (buf);
+
+      if (size == 0)
+        continue;
+      g_queue_push_tail (&conn->out, gst_buffer_ref (buf));
+      conn->out_bytes += size;
+    }
+    gst_buffer_list_unref (list);
+  }
+
+  if (conn->out_bytes > conn->server->config.max_output_bytes) {
+    conn_close (conn, g_error_new (RTMP_ERROR, RTMP_ERROR_LIMIT,
+            "The peer does not read what we send: %" G_GSIZE_FORMAT
+            " bytes queued toward it (limit max_output_bytes %"
+            G_GSIZE_FORMAT ")", conn->out_bytes,
+            conn->server->config.max_output_bytes), TRUE);
+    return;
+  }
+
+  if (!conn->write_source)
+    conn_write_queued (conn);
+  else if (conn->write_failed && conn->refused)
+    conn_close (conn, NULL, TRUE);
+}
+
+static void
+conn_refuse (RtmpNetConnection * conn)
+{
+  conn->refused = TRUE;
+  conn->close_deadline = g_get_monotonic_time () + CLOSE_LINGER_US;
+  /* nothing more is read from a refused peer */
+  clear_source (&conn->read_source);
+  conn->in_off = conn->in_len = 0;
+  conn_update_timer (conn);
+}
+
+static void
+conn_handle_event (RtmpNetConnection * conn, RtmpSessionEvent * ev)
+{
+  RtmpNetServer *server = conn->server;
+  const RtmpNetServerCallbacks *cb = &server->callbacks;
+
+  if (ev->type == RTMP_SESSION_EVENT_MEDIA)
+    GST_LOG ("connection %" G_GUINT64_FORMAT ": media %s ts %u size %"
+        G_GSIZE_FORMAT, conn->id, rtmp_message_type_get_name (ev->message.type),
+        ev->message.timestamp, rtmp_message_get_size (&ev->message));
+  else
+    GST_DEBUG ("connection %" G_GUINT64_FORMAT " (%s): event %s", conn->id,
+        conn->peer, rtmp_session_event_type_get_name (ev->type));
+
+  switch (ev->type) {
+    case RTMP_SESSION_EVENT_HANDSHAKE_DONE:
+      conn->handshake_done = TRUE;
+      conn_update_timer (conn);
+      break;
+    case RTMP_SESSION_EVENT_CONNECT:
+      GST_INFO ("connection %" G_GUINT64_FORMAT " (%s): connect app '%s' "
+          "tcUrl '%s' flashVer '%s'", conn->id, conn->peer,
+          GST_STR_NULL (ev->app), GST_STR_NULL (ev->tc_url),
+          GST_STR_NULL (ev->flash_ver));
+      g_free (conn->tc_url);
+      conn->tc_url = g_strdup (ev->tc_url);
+      g_free (conn->flash_ver);
+      conn->flash_ver = g_strdup (ev->flash_ver);
+      if (cb->connect)
+        cb->connect (server, conn, ev, server->user_data);
+      break;
+    case RTMP_SESSION_EVENT_PUBLISH_REQUEST:{
+      gboolean accept = TRUE;
+      gchar *code = NULL, *description = NULL;
+
+      if (cb->publish_request)
+        accept = cb->publish_request (server, conn, ev, &code, &description,
+            server->user_data);
+      if (conn->closed) {
+        g_free (code);
+        g_free (description);
+        break;
+      }
+      if (accept) {
+        GST_INFO ("connection %" G_GUINT64_FORMAT " (%s): publish of '%s' "
+            "accepted", conn->id, conn->peer, GST_STR_NULL (ev->raw_name));
+        rtmp_session_accept_publish (conn->session);
+      } else {
+        GST_INFO ("connection %" G_GUINT64_FORMAT " (%s): publish of '%s' "
+            "refused: %s (%s)", conn->id, conn->peer,
+            GST_STR_NULL (ev->raw_name), GST_STR_NULL (code),
+            GST_STR_NULL (description));
+        rtmp_session_reject_publish (conn->session,
+            code ? code : "NetStream.Publish.Denied",
+            description ? description : "Publishing refused");
+        conn_refuse (conn);
+      }
+      g_free (code);
+      g_free (description);
+      break;
+    }
+    case RTMP_SESSION_EVENT_PUBLISH_STARTED:
+      if (cb->publish_started)
+        cb->publish_started (server, conn, server->user_data);
+      break;
+    case RTMP_SESSION_EVENT_MEDIA:
+      if (cb->media && !cb->media (server, conn, &ev->message,
+              server->user_data) && !conn->paused) {
+        GST_LOG ("connection %" G_GUINT64_FORMAT ": consumer is full, "
+            "pausing reads", conn->id);
+        conn->paused = TRUE;
+        clear_source (&conn->read_source);
+        conn_update_timer (conn);
+      }
+      break;
+    case RTMP_SESSION_EVENT_METADATA:
+      if (cb->metadata && ev->amf)
+        cb->metadata (server, conn, ev->amf, server->user_data);
+      break;
+    case RTMP_SESSION_EVENT_UNPUBLISHED:
+      GST_INFO ("connection %" G_GUINT64_FORMAT " (%s): unpublished (%s)",
+          conn->id, conn->peer, GST_STR_NULL (ev->reason));
+      if (cb->unpublished)
+        cb->unpublished (server, conn, ev->reason, server->user_data);
+      break;
+    default:
+      break;
+  }
+}
+
+static void
+conn_drain_events (RtmpNetConnection * conn)
+{
+  RtmpSessionEvent ev;
+
+  memset (&ev, 0, sizeof (ev));
+  while (!conn->closed && rtmp_session_next_event (conn->session, &ev)) {
+    conn_handle_event (conn, &ev);
+    rtmp_session_event_clear (&ev);
+    memset (&ev, 0, sizeof (ev));
+  }
+}
+
+/* Feeds what is left of the read buffer to the session. Stops when the
+ * consumer asked for a pause (the rest stays in the buffer). */
+static void
+conn_process_input (RtmpNetConnection * conn)
+{
+  while (!conn->closed && !conn->paused && !conn->refused &&
+      conn->in_off < conn->in_len) {
+    gsize consumed = 0;
+    GError *err = NULL;
+    gboolean ok;
+
+    ok = rtmp_session_feed (conn->session, conn->inbuf + conn->in_off,
+        conn->in_len - conn->in_off, &consumed, &err);
+    conn->in_off += MIN (consumed, conn->in_len - conn->in_off);
+
+    conn_drain_events (conn);
+    conn_flush_output (conn);
+
+    if (!ok) {
+      if (!err)
+        err = g_error_new (RTMP_ERROR, RTMP_ERROR_PROTOCOL,
+            "The session failed without saying why");
+      g_prefix_error (&err, "Protocol error from the peer, dropping it: ");
+      conn_close (conn, err, TRUE);
+      return;
+    }
+    if (consumed == 0 && !rtmp_session_is_blocked (conn->session) &&
+        !conn->paused && !conn->refused) {
+      /* nothing consumed and nothing to wait for: never spin */
+      GST_ERROR ("connection %" G_GUINT64_FORMAT ": session consumed "
+          "nothing of %" G_GSIZE_FORMAT " bytes", conn->id,
+          conn->in_len - conn->in_off);
+      conn_close (conn, g_error_new (RTMP_ERROR, RTMP_ERROR_STATE,
+              "The session stopped accepting input"), TRUE);
+      return;
+    }
+  }
+  if (conn->in_off >= conn->in_len)
+    conn->in_off = conn->in_len = 0;
+
+  /* the peer closed after its last bytes: now that everything it sent is
+   * delivered, report the close */
+  if (conn->eof && !conn->closed && !conn->paused && conn->in_len == 0)
+    conn_close (conn, NULL, TRUE);
+}
+
+static gboolean
+conn_read_cb (GSocket * socket, GIOCondition cond, gpointer user_data)
+{
+  RtmpNetConnection *conn = user_data;
+  GError *err = NULL;
+  gssize n;
+
+  rtmp_net_connection_ref (conn);
+
+  n = g_socket_receive (conn->socket, (gchar *) conn->inbuf,
+      conn->server->config.read_size, NULL, &err);
+  if (n < 0) {
+    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+      g_error_free (err);
+    } else {
+      g_prefix_error (&err, "Reading from the peer failed: ");
+      conn_close (conn, err, TRUE);
+    }
+  } else if (n == 0) {
+    GST_DEBUG ("connection %" G_GUINT64_FORMAT " (%s): end of stream",
+        conn->id, conn->peer);
+    conn->eof = TRUE;
+    clear_source (&conn->read_source);
+    conn_process_input (conn);
+  } else {
+    GST_LOG ("connection %" G_GUINT64_FORMAT ": read %" G_GSSIZE_FORMAT
+        " bytes", conn->id, n);
+    GST_MEMDUMP ("<<< received", conn->inbuf, n);
+    conn->last_activity = g_get_monotonic_time ();
+    conn->in_off = 0;
+    conn->in_len = n;
+    conn_process_input (conn);
+    conn_update_timer (conn);
+  }
+
+  rtmp_net_connection_unref (conn);
+  /* the source is destroyed explicitly (clear_source) when reading stops */
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+conn_start_reading (RtmpNetConnection * conn)
+{
+  if (conn->closed || conn->read_source || conn->eof || conn->refused)
+    return;
+  conn->read_source = g_socket_create_source (conn->socket,
+      G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+  g_source_set_callback (conn->read_source, G_SOURCE_FUNC (conn_read_cb),
+      conn, NULL);
+  g_source_attach (conn->read_source, conn->context);
+}
+
+static gboolean
+conn_resume_in_thread (gpointer user_data)
+{
+  RtmpNetConnection *conn = user_data;
+
+  if (conn->closed || !conn->paused)
+    return G_SOURCE_REMOVE;
+
+  GST_LOG ("connection %" G_GUINT64_FORMAT ": resuming reads", conn->id);
+  conn->paused = FALSE;
+  /* the reset of the idle timer: we were the reason for the silence */
+  conn->last_activity = g_get_monotonic_time ();
+  conn_process_input (conn);
+  if (!conn->closed && !conn->paused) {
+    conn_start_reading (conn);
+    conn_update_timer (conn);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+void
+rtmp_net_connection_resume (RtmpNetConnection * conn)
+{
+  g_return_if_fail (conn != NULL);
+
+  g_main_context_invoke_full (conn->context, G_PRIORITY_DEFAULT,
+      conn_resume_in_thread, rtmp_net_connection_ref (conn),
+      (GDestroyNotify) rtmp_net_connection_unref);
+}
+
+typedef struct
+{
+  RtmpNetConnection *conn;
+  GError *reason;
+} CloseRequest;
+
+static gboolean
+conn_close_in_thread (gpointer user_data)
+{
+  CloseRequest *req = user_data;
+
+  if (!req->conn->closed)
+    conn_close (req->conn, g_steal_pointer (&req->reason), TRUE);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+close_request_free (gpointer user_data)
+{
+  CloseRequest *req = user_data;
+
+  rtmp_net_connection_unref (req->conn);
+  g_clear_error (&req->reason);
+  g_free (req);
+}
+
+void
+rtmp_net_connection_close (RtmpNetConnection * conn, const GError * reason)
+{
+  CloseRequest *req;
+
+  g_return_if_fail (conn != NULL);
+
+  req = g_new0 (CloseRequest, 1);
+  req->conn = rtmp_net_connection_ref (conn);
+  req->reason = reason ? g_error_copy (reason) : NULL;
+  g_main_context_invoke_full (conn->context, G_PRIORITY_DEFAULT,
+      conn_close_in_thread, req, close_request_free);
+}
+
+/* ------------------------------------------------------------------ */
+/* Server                                                              */
+/* ------------------------------------------------------------------ */
+
+RtmpNetServer *
+rtmp_net_server_new (const gchar * address, guint port,
+    const RtmpNetServerConfig * config,
+    const RtmpNetServerCallbacks * callbacks, gpointer user_data,
+    GDestroyNotify user_data_free)
+{
+  RtmpNetServer *server;
+
+  g_return_val_if_fail (port <= 65535, NULL);
+
+  ensure_debug ();
+
+  server = g_new0 (RtmpNetServer, 1);
+  server->refcount = 1;
+  server->address = g_strdup (address);
+  server->port = port;
+  if (config)
+    server->config = *config;
+  else
+    rtmp_net_server_config_init (&server->config);
+  if (server->config.read_size == 0)
+    server->config.read_size = 64 * 1024;
+  if (callbacks)
+    server->callbacks = *callbacks;
+  server->user_data = user_data;
+  server->user_data_free = user_data_free;
+  g_mutex_init (&server->lock);
+  return server;
+}
+
+RtmpNetServer *
+rtmp_net_server_ref (RtmpNetServer * server)
+{
+  g_return_val_if_fail (server != NULL, NULL);
+  g_atomic_int_inc (&server->refcount);
+  return server;
+}
+
+void
+rtmp_net_server_unref (RtmpNetServer * server)
+{
+  g_return_if_fail (server != NULL);
+
+  if (!g_atomic_int_dec_and_test (&server->refcount))
+    return;
+
+  rtmp_net_server_stop (server);
+  if (server->user_data_free)
+    server->user_data_free (server->user_data);
+  g_mutex_clear (&server->lock);
+  g_free (server->bound_string);
+  g_free (server->address);
+  g_free (server);
+}
+
+static gchar *
+format_socket_address (GSocketAddress * addr)
+{
+  GInetAddress *inet;
+  gchar *ip, *ret;
+  guint port;
+
+  if (!G_IS_INET_SOCKET_ADDRESS (addr))
+    return g_strdup ("?");
+  inet = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (addr));
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr));
+  ip = g_inet_address_to_string (inet);
+  /* IPv4 peers on a dual-stack socket appear as ::ffff:a.b.c.d */
+  if (g_str_has_prefix (ip, "::ffff:") && strchr (ip, '.'))
+    ret = g_strdup_printf ("%s:%u", ip + 7, port);
+  else if (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6)
+    ret = g_strdup_printf ("[%s]:%u", ip, port);
+  else
+    ret = g_strdup_printf ("%s:%u", ip, port);
+  g_free (ip);
+  return ret;
+}
+
+static void
+server_add_connection (RtmpNetServer * server, GSocket * socket)
+{
+  RtmpNetConnection *conn;
+  GSocketAddress *remote;
+  GError *err = NULL;
+
+  conn = g_new0 (RtmpNetConnection, 1);
+  conn->refcount = 1;           /* the server's */
+  conn->server = server;
+  conn->context = g_main_context_ref (server->context);
+  conn->id = ++server->next_id;
+  conn->socket = socket;
+  remote = g_socket_get_remote_address (socket, &err);
+  if (remote) {
+    conn->peer = format_socket_address (remote);
+    g_object_unref (remote);
+  } else {
+    conn->peer = g_strdup ("(unknown peer)");
+    g_clear_error (&err);
+  }
+  g_queue_init (&conn->out);
+  conn->inbuf = g_malloc (server->config.read_size);
+  conn->accepted_time = conn->last_activity = g_get_monotonic_time ();
+  conn->session = rtmp_session_new_server (&server->config.limits,
+      &server->config.session);
+
+  g_socket_set_blocking (socket, FALSE);
+  if (!g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, &err)) {
+    GST_DEBUG ("TCP_NODELAY: %s", err->message);
+    g_clear_error (&err);
+  }
+
+  server->connections = g_list_prepend (server->connections, conn);
+  g_atomic_int_inc (&server->n_connections);
+
+  GST_INFO ("connection %" G_GUINT64_FORMAT " accepted from %s", conn->id,
+      conn->peer);
+
+  conn->timer_source = g_source_new (&conn_timer_funcs, sizeof (GSource));
+  g_source_set_callback (conn->timer_source, conn_timer_cb, conn, NULL);
+  g_source_attach (conn->timer_source, conn->context);
+  conn_update_timer (conn);
+
+  if (server->callbacks.accepted)
+    server->callbacks.accepted (server, conn, server->user_data);
+  conn_start_reading (conn);
+}
+
+static gboolean
+server_accept_cb (GSocket * listen_socket, GIOCondition cond,
+    gpointer user_data)
+{
+  RtmpNetServer *server = user_data;
+
+  while (!server->stopping) {
+    GError *err = NULL;
+    GSocket *socket = g_socket_accept (listen_socket, NULL, &err);
+
+    if (!socket) {
+      if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        GST_WARNING ("accept() failed: %s", err->message);
+      g_error_free (err);
+      break;
+    }
+    if ((guint) g_atomic_int_get (&server->n_connections) >=
+        server->config.max_connections) {
+      GST_WARNING ("refusing a connection: %u connections open "
+          "(limit max_connections)", server->config.max_connections);
+      g_socket_close (socket, NULL);
+      g_object_unref (socket);
+      continue;
+    }
+    server_add_connection (server, socket);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static gpointer
+server_thread_func (gpointer user_data)
+{
+  RtmpNetServer *server = user_data;
+
+  g_main_context_push_thread_default (server->context);
+  GST_DEBUG ("server thread for %s running", server->bound_string);
+  g_main_loop_run (server->loop);
+  GST_DEBUG ("server thread for %s done", server->bound_string);
+  g_main_context_pop_thread_default (server->context);
+  return NULL;
+}
+
+static GSocket *
+server_bind (RtmpNetServer * server, GInetAddress * inet, GError ** error)
+{
+  GSocketAddress *saddr;
+  GSocket *socket;
+
+  socket = g_socket_new (g_inet_address_get_family (inet),
+      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
+  if (!socket)
+    return NULL;
+  /* GSocket clears IPV6_V6ONLY, so "::" also takes IPv4 (dual stack) */
+  saddr = g_inet_socket_address_new (inet, server->port);
+  if (!g_socket_bind (socket, saddr, TRUE, error)) {
+    g_object_unref (saddr);
+    g_object_unref (socket);
+    return NULL;
+  }
+  g_object_unref (saddr);
+  g_socket_set_listen_backlog (socket, 16);
+  if (!g_socket_listen (socket, error)) {
+    g_object_unref (socket);
+    return NULL;
+  }
+  g_socket_set_blocking (socket, FALSE);
+  return socket;
+}
+
+gboolean
+rtmp_net_server_start (RtmpNetServer * server, GError ** error)
+{
+  GInetAddress *inet = NULL;
+  GSocket *socket = NULL;
+  GSocketAddress *local;
+  GError *err = NULL;
+  const gchar *addr = server->address;
+  gboolean any = (addr == NULL || *addr == '\0' || g_str_equal (addr, "*"));
+
+  g_return_val_if_fail (server != NULL, FALSE);
+
+  g_mutex_lock (&server->lock);
+  if (server->thread) {
+    g_mutex_unlock (&server->lock);
+    return TRUE;
+  }
+
+  if (any) {
+    inet = g_inet_address_new_any (G_SOCKET_FAMILY_IPV6);
+    socket = server_bind (server, inet, &err);
+    g_object_unref (inet);
+    if (!socket) {
+      /* no IPv6 on this host: IPv4 only */
+      GST_DEBUG ("IPv6 any failed (%s), trying IPv4", err->message);
+      g_clear_error (&err);
+      inet = g_inet_address_new_any (G_SOCKET_FAMILY_IPV4);
+      socket = server_bind (server, inet, &err);
+      g_object_unref (inet);
+    }
+  } else {
+    inet = g_inet_address_new_from_string (addr);
+    if (!inet) {
+      GResolver *resolver = g_resolver_get_default ();
+      GList *list = g_resolver_lookup_by_name (resolver, addr, NULL, &err);
+
+      if (list) {
+        inet = g_object_ref (list->data);
+        g_resolver_free_addresses (list);
+      }
+      g_object_unref (resolver);
+    }
+    if (inet) {
+      socket = server_bind (server, inet, &err);
+      g_object_unref (inet);
+    }
+  }
+
+  if (!socket)
+    goto bind_failed;
+
+  local = g_socket_get_local_address (socket, NULL);
+  server->bound_port = local ?
+      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local)) : 0;
+  g_free (server->bound_string);
+  server->bound_string = local ? format_socket_address (local) :
+      g_strdup ("?");
+  g_clear_object (&local);
+
+  server->listen_socket = socket;
+  server->stopping = FALSE;
+  server->context = g_main_context_new ();
+  server->loop = g_main_loop_new (server->context, FALSE);
+  server->listen_source = g_socket_create_source (socket, G_IO_IN, NULL);
+  g_source_set_callback (server->listen_source,
+      G_SOURCE_FUNC (server_accept_cb), server, NULL);
+  g_source_attach (server->listen_source, server->context);
+  server->thread = g_thread_new ("rtmp-net-server", server_thread_func,
+      server);
+  GST_INFO ("listening on %s", server->bound_string);
+  g_mutex_unlock (&server->lock);
+  return TRUE;
+
+  /* ERRORS */
+bind_failed:
+  {
+    g_set_error (error, err ? err->domain : G_IO_ERROR,
+        err ? err->code : G_IO_ERROR_FAILED,
+        "Could not listen on %s port %u: %s. Check the address property, "
+        "choose another port (port=0 picks a free one) or stop the program "
+        "using this one", any ? "all addresses" : addr, server->port,
+        err ? err->message : "unknown error");
+    g_clear_error (&err);
+    g_mutex_unlock (&server->lock);
+    return FALSE;
+  }
+}
+
+static gboolean
+server_stop_in_thread (gpointer user_data)
+{
+  RtmpNetServer *server = user_data;
+
+  server->stopping = TRUE;
+  while (server->connections)
+    conn_close (server->connections->data, NULL, FALSE);
+  clear_source (&server->listen_source);
+  g_socket_close (server->listen_socket, NULL);
+  g_main_loop_quit (server->loop);
+  return G_SOURCE_REMOVE;
+}
+
+void
+rtmp_net_server_stop (RtmpNetServer * server)
+{
+  GSource *source;
+
+  g_return_if_fail (server != NULL);
+
+  g_mutex_lock (&server->lock);
+  if (!server->thread) {
+    g_mutex_unlock (&server->lock);
+    return;
+  }
+  if (server->thread == g_thread_self ()) {
+    g_mutex_unlock (&server->lock);
+    g_critical ("rtmp_net_server_stop() called from a server callback");
+    return;
+  }
+
+  GST_DEBUG ("stopping server on %s", server->bound_string);
+  /* An attached source rather than g_main_context_invoke(): it runs on the
+   * server thread even if the loop has not started running yet. */
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_HIGH);
+  g_source_set_callback (source, server_stop_in_thread, server, NULL);
+  g_source_attach (source, server->context);
+  g_source_unref (source);
+
+  g_thread_join (server->thread);
+  server->thread = NULL;
+
+  /* Run what other threads queued meanwhile (resume/close requests hold
+   * connection references; every connection is closed so they are no-ops)
+   * so nothing stays referenced by the context. */
+  while (g_main_context_iteration (server->context, FALSE));
+
+  g_clear_object (&server->listen_socket);
+  g_main_loop_unref (server->loop);
+  server->loop = NULL;
+  /* pending invokes (resume/close) hold connection refs: drop them */
+  g_main_context_unref (server->context);
+  server->context = NULL;
+  server->bound_port = 0;
+  g_mutex_unlock (&server->lock);
+  GST_DEBUG ("server stopped");
+}
+
+guint
+rtmp_net_server_get_port (RtmpNetServer * server)
+{
+  guint port;
+
+  g_return_val_if_fail (server != NULL, 0);
+
+  g_mutex_lock (&server->lock);
+  port = server->bound_port;
+  g_mutex_unlock (&server->lock);
+  return port;
+}
+
+gchar *
+rtmp_net_server_get_address_string (RtmpNetServer * server)
+{
+  gchar *s;
+
+  g_return_val_if_fail (server != NULL, NULL);
+
+  g_mutex_lock (&server->lock);
+  s = g_strdup (server->bound_string);
+  g_mutex_unlock (&server->lock);
+  return s;
+}
+
+guint
+rtmp_net_server_get_n_connections (RtmpNetServer * server)
+{
+  g_return_val_if_fail (server != NULL, 0);
+  return g_atomic_int_get (&server->n_connections);
+}

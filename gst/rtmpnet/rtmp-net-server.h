@@ -1,0 +1,141 @@
+/* RTMP net layer: a listening TCP server that drives one RtmpSession per
+ * connection on its own thread.
+ * Copyright (C) 2026 The gst-rtmp-ingest authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef __RTMP_NET_SERVER_H__
+#define __RTMP_NET_SERVER_H__
+
+#include <gio/gio.h>
+#include <gst/gst.h>
+
+#include "rtmp-limits.h"
+#include "rtmp-message.h"
+#include "rtmp-session.h"
+
+G_BEGIN_DECLS
+
+typedef struct _RtmpNetServer RtmpNetServer;
+typedef struct _RtmpNetConnection RtmpNetConnection;
+
+/**
+ * RtmpNetServerConfig:
+ * @limits: what each connection's session may allocate, plus the
+ *     handshake and idle timeouts (0 = none)
+ * @session: what the server side of each session announces
+ * @max_connections: simultaneous TCP connections; more are closed at once
+ * @max_output_bytes: bytes queued toward one peer that does not read;
+ *     beyond it the peer is dropped
+ * @read_size: bytes read from a socket at a time
+ *
+ * rtmp_net_server_config_init() fills the defaults.
+ */
+typedef struct
+{
+  RtmpLimits limits;
+  RtmpServerConfig session;
+  guint max_connections;
+  gsize max_output_bytes;
+  gsize read_size;
+} RtmpNetServerConfig;
+
+void rtmp_net_server_config_init (RtmpNetServerConfig * config);
+
+/**
+ * RtmpNetServerCallbacks:
+ *
+ * How a consumer (an element) hears about connections. Every callback
+ * runs on the server thread; none may call rtmp_net_server_stop() or block
+ * on the streaming thread. Any may be %NULL.
+ *
+ * @accepted: a TCP connection was accepted.
+ * @connect: the peer sent connect (@event: app, tc_url, flash_ver...).
+ * @publish_request: the peer wants to publish (@event: app, stream_name,
+ *     query, raw_name, publish_type). Return %TRUE to accept; to refuse
+ *     return %FALSE and set @code (a NetStream.Publish.* code) and
+ *     @description (g_strdup'd; the server frees them): the peer gets an
+ *     error onStatus and is closed once it has been sent.
+ * @publish_started: the accepted publish started.
+ * @media: an audio/video/data message of the published stream (transfer
+ *     none: ref what you keep). Return %FALSE to stop reading from this
+ *     peer until rtmp_net_connection_resume() (back-pressure).
+ * @metadata: onMetaData of the published stream (transfer none).
+ * @unpublished: the peer ended its publish (FCUnpublish, deleteStream,
+ *     closeStream); @reason names the command.
+ * @closed: the connection is gone. @error is %NULL for a clean close by
+ *     the peer, else what went wrong (timeouts: G_IO_ERROR_TIMED_OUT). Not
+ *     called for connections closed by rtmp_net_server_stop().
+ */
+typedef struct
+{
+  void (*accepted) (RtmpNetServer * server, RtmpNetConnection * conn,
+      gpointer user_data);
+  void (*connect) (RtmpNetServer * server, RtmpNetConnection * conn,
+      const RtmpSessionEvent * event, gpointer user_data);
+  gboolean (*publish_request) (RtmpNetServer * server,
+      RtmpNetConnection * conn, const RtmpSessionEvent * event,
+      gchar ** code, gchar ** description, gpointer user_data);
+  void (*publish_started) (RtmpNetServer * server, RtmpNetConnection * conn,
+      gpointer user_data);
+  gboolean (*media) (RtmpNetServer * server, RtmpNetConnection * conn,
+      const RtmpMessage * msg, gpointer user_data);
+  void (*metadata) (RtmpNetServer * server, RtmpNetConnection * conn,
+      const RtmpAmfValue * metadata, gpointer user_data);
+  void (*unpublished) (RtmpNetServer * server, RtmpNetConnection * conn,
+      const gchar * reason, gpointer user_data);
+  void (*closed) (RtmpNetServer * server, RtmpNetConnection * conn,
+      const GError * error, gpointer user_data);
+} RtmpNetServerCallbacks;
+
+/* @address: NULL, "" or "*" = every IPv6 and IPv4 address; otherwise an IP
+ * literal or a host name (resolved in rtmp_net_server_start()).
+ * @port: 0 = any free port. @config: NULL = defaults (copied). */
+RtmpNetServer *rtmp_net_server_new (const gchar * address, guint port,
+    const RtmpNetServerConfig * config,
+    const RtmpNetServerCallbacks * callbacks, gpointer user_data,
+    GDestroyNotify user_data_free);
+RtmpNetServer *rtmp_net_server_ref (RtmpNetServer * server);
+/* The last unref stops the server if it still runs. */
+void rtmp_net_server_unref (RtmpNetServer * server);
+
+/* Binds and listens (synchronously: errors such as "address in use" are
+ * returned here), then starts the server thread. */
+gboolean rtmp_net_server_start (RtmpNetServer * server, GError ** error);
+/* Closes the listener and every connection and joins the thread. No
+ * callback runs after it returns. Must not be called from a callback. */
+void rtmp_net_server_stop (RtmpNetServer * server);
+/* The bound port (after start), else 0. */
+guint rtmp_net_server_get_port (RtmpNetServer * server);
+/* "ip:port" strings of the bound address, for logs. (transfer full) */
+gchar *rtmp_net_server_get_address_string (RtmpNetServer * server);
+/* Number of open connections. */
+guint rtmp_net_server_get_n_connections (RtmpNetServer * server);
+
+/* Connections are reference counted; the server holds one while open. */
+RtmpNetConnection *rtmp_net_connection_ref (RtmpNetConnection * conn);
+void rtmp_net_connection_unref (RtmpNetConnection * conn);
+
+/* Thread-safe: the peer's "ip:port", a per-server connection number. */
+const gchar *rtmp_net_connection_get_peer (RtmpNetConnection * conn);
+guint64 rtmp_net_connection_get_id (RtmpNetConnection * conn);
+
+/* Server thread only (i.e. inside callbacks): connect's tcUrl and flashVer
+ * (NULL before connect or when the peer sent none), the session's
+ * counters. */
+const gchar *rtmp_net_connection_get_tc_url (RtmpNetConnection * conn);
+const gchar *rtmp_net_connection_get_flash_ver (RtmpNetConnection * conn);
+guint64 rtmp_net_connection_get_bytes_in (RtmpNetConnection * conn);
+guint64 rtmp_net_connection_get_bytes_out (RtmpNetConnection * conn);
+guint64 rtmp_net_connection_get_messages_in (RtmpNetConnection * conn);
+guint32 rtmp_net_connection_get_peer_chunk_size (RtmpNetConnection * conn);
+
+/* Thread-safe: resume reading after @media returned FALSE. */
+void rtmp_net_connection_resume (RtmpNetConnection * conn);
+/* Thread-safe: close the connection (@closed is called with @reason, a
+ * copy of it is made; NULL = clean). */
+void rtmp_net_connection_close (RtmpNetConnection * conn,
+    const GError * reason);
+
+G_END_DECLS
+
+#endif /* __RTMP_NET_SERVER_H__ */

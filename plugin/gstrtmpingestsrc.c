@@ -1,0 +1,1553 @@
+/* GStreamer RTMP ingest server source.
+ * Copyright (C) 2026 The gst-rtmp-ingest authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/**
+ * SECTION:element-rtmpingestsrc
+ *
+ * A live source that is an RTMP server: encoders (OBS, ffmpeg, GStreamer
+ * rtmp2sink/rtmpsink...) publish to rtmp://host:port/app/key and the
+ * element outputs the published stream as FLV (video/x-flv) for flvdemux.
+ *
+ * |[
+ * gst-launch-1.0 -e rtmpingestsrc port=1935 ! flvdemux name=d \
+ *     d.video ! queue ! h264parse ! mp4mux name=m ! filesink location=out.mp4 \
+ *     d.audio ! queue ! aacparse ! m.
+ * ]|
+ *
+ * Threading: an RtmpNetServer thread owns the sockets and sessions; media
+ * messages go through a bounded queue (mutex + cond) to the streaming
+ * thread, which builds the FLV tags and timestamps. When the queue is full
+ * the network thread stops reading from the publisher (TCP back-pressure)
+ * instead of dropping data.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstrtmpingestsrc.h"
+
+#include <string.h>
+
+#include "rtmp-net-server.h"
+#include "rtmp-flv.h"
+#include "rtmp-error.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_rtmp_ingest_src_debug);
+#define GST_CAT_DEFAULT gst_rtmp_ingest_src_debug
+
+#define DEFAULT_ADDRESS NULL
+#define DEFAULT_PORT 1935
+#define DEFAULT_APPLICATION NULL
+#define DEFAULT_STREAM_KEY NULL
+#define DEFAULT_CHUNK_SIZE RTMP_SESSION_DEFAULT_CHUNK_SIZE
+#define DEFAULT_WINDOW_ACK_SIZE RTMP_SESSION_DEFAULT_WINDOW_ACK_SIZE
+#define DEFAULT_HANDSHAKE_TIMEOUT 10000
+#define DEFAULT_IDLE_TIMEOUT 30000
+#define DEFAULT_ON_UNPUBLISH GST_RTMP_INGEST_ON_UNPUBLISH_EOS
+#define DEFAULT_LATENCY 200
+#define DEFAULT_MAX_QUEUE_BYTES (16 * 1024 * 1024)
+#define DEFAULT_MAX_QUEUE_TIME 5000
+#define DEFAULT_MAX_MESSAGE_SIZE 0xFFFFFF
+#define DEFAULT_MAX_CONNECTIONS 32
+#define DEFAULT_STATS_INTERVAL 0
+
+enum
+{
+  PROP_0,
+  PROP_ADDRESS,
+  PROP_PORT,
+  PROP_CURRENT_PORT,
+  PROP_APPLICATION,
+  PROP_STREAM_KEY,
+  PROP_CHUNK_SIZE,
+  PROP_WINDOW_ACK_SIZE,
+  PROP_HANDSHAKE_TIMEOUT,
+  PROP_IDLE_TIMEOUT,
+  PROP_ON_UNPUBLISH,
+  PROP_LATENCY,
+  PROP_MAX_QUEUE_BYTES,
+  PROP_MAX_QUEUE_TIME,
+  PROP_MAX_MESSAGE_SIZE,
+  PROP_MAX_CONNECTIONS,
+  PROP_STATS,
+  PROP_STATS_INTERVAL,
+};
+
+enum
+{
+  SIGNAL_AUTHORIZE,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+typedef enum
+{
+  ITEM_START,                   /* a publisher started */
+  ITEM_MESSAGE,                 /* a media message */
+  ITEM_META_FLAGS,              /* onMetaData said which streams exist */
+  ITEM_END,                     /* the publisher stopped */
+} ItemType;
+
+typedef struct
+{
+  ItemType type;
+  RtmpMessage msg;
+  gsize size;
+  GstClockTime arrival;         /* clock time, first message only */
+  gboolean has_audio, has_video;
+} Item;
+
+struct _GstRtmpIngestSrc
+{
+  GstPushSrc parent;
+
+  /* properties, object lock */
+  gchar *address;
+  guint port;
+  gchar *application;
+  gchar *stream_key;
+  guint chunk_size;
+  guint window_ack_size;
+  guint handshake_timeout;
+  guint idle_timeout;
+  GstRtmpIngestOnUnpublish on_unpublish;
+  guint latency;
+  guint max_queue_bytes;
+  guint max_queue_time;
+  guint max_message_size;
+  guint max_connections;
+  guint stats_interval;
+
+  RtmpNetServer *server;        /* start/stop (state change thread) */
+  gint current_port;            /* atomic */
+
+  /* hand-off to the streaming thread and publisher state: qlock */
+  GMutex qlock;
+  GCond qcond;
+  GQueue queue;                 /* Item * */
+  gsize queue_bytes;
+  gboolean flushing;
+  gboolean ended;               /* EOS queued: refuse new publishers */
+  RtmpNetConnection *active;    /* the publisher (ref) */
+  RtmpNetConnection *paused;    /* waiting for rtmp_net_connection_resume */
+  gboolean first_message_pending;
+  /* stats */
+  gchar *peer, *app, *stream, *query, *tc_url, *flash_ver;
+  GstStructure *metadata;
+  gint64 publish_start_us;
+  guint64 bytes_in, messages_in;
+  guint32 peer_chunk_size;
+  guint64 rate_window_bytes;
+  gint64 rate_window_start;
+  guint64 bitrate;
+  guint64 video_frames, audio_frames;
+  guint64 dropped_messages;
+  guint64 refused, dropped_peers, publishers;
+  guint64 read_pauses;
+
+  /* streaming thread only */
+  GQueue pending;               /* GstBuffer * ready to be returned */
+  gboolean header_sent;
+  gboolean had_publisher;
+  gboolean have_base;
+  gboolean discont;
+  guint64 base_ms;
+  guint64 offset_ms;
+  guint64 last_out_ms;
+  gint64 end_time_us;           /* when the last publisher stopped */
+  gint64 next_stats;            /* next rtmp-ingest-stats message */
+  RtmpTimestampExtender ext;
+  GstBuffer *sh_header, *sh_meta, *sh_video, *sh_audio;
+  gboolean streamheader_dirty;
+  gboolean caps_pushed;
+};
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS ("video/x-flv"));
+
+#define gst_rtmp_ingest_src_parent_class parent_class
+G_DEFINE_TYPE (GstRtmpIngestSrc, gst_rtmp_ingest_src, GST_TYPE_PUSH_SRC);
+GST_ELEMENT_REGISTER_DEFINE (rtmpingestsrc, "rtmpingestsrc", GST_RANK_NONE,
+    GST_TYPE_RTMP_INGEST_SRC);
+
+GType
+gst_rtmp_ingest_on_unpublish_get_type (void)
+{
+  static gsize id = 0;
+  static const GEnumValue values[] = {
+    {GST_RTMP_INGEST_ON_UNPUBLISH_EOS,
+        "End of stream: the pipeline gets EOS (recordings finalise)", "eos"},
+    {GST_RTMP_INGEST_ON_UNPUBLISH_STAY_ALIVE,
+          "Stay alive: wait for the next publisher and continue the same "
+          "FLV stream", "stay-alive"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&id)) {
+    GType t = g_enum_register_static ("GstRtmpIngestOnUnpublish", values);
+    g_once_init_leave (&id, t);
+  }
+  return id;
+}
+
+static void
+item_free (Item * item)
+{
+  rtmp_message_clear (&item->msg);
+  g_free (item);
+}
+
+/* ------------------------------------------------------------------ */
+/* Helpers                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Constant-time comparison of the stream key: the time taken does not
+ * depend on where the first difference is. */
+static gboolean
+key_equal (const gchar * a, const gchar * b)
+{
+  gsize la = strlen (a), lb = strlen (b), i;
+  guint diff = (la != lb);
+
+  for (i = 0; i < lb; i++)
+    diff |= (guint) ((guint8) b[i] ^ (guint8) (i < la ? a[i] : 0));
+  return diff == 0;
+}
+
+static gchar *
+sanitize_field_name (const gchar * key)
+{
+  GString *s = g_string_new (NULL);
+  const gchar *p;
+
+  if (!key || !g_ascii_isalpha (key[0]))
+    g_string_append (s, "k-");
+  for (p = key; p && *p; p++)
+    g_string_append_c (s, (g_ascii_isalnum (*p) || strchr ("-_+.", *p)) ?
+        *p : '-');
+  return g_string_free (s, FALSE);
+}
+
+/* onMetaData → GstStructure (scalars only; nested values as strings) */
+static GstStructure *
+metadata_to_structure (const RtmpAmfValue * meta)
+{
+  GstStructure *s = gst_structure_new_empty ("metadata");
+  guint i, n = rtmp_amf_value_get_n_children (meta);
+
+  for (i = 0; i < n; i++) {
+    const gchar *key = rtmp_amf_value_get_child_key (meta, i);
+    RtmpAmfValue *v = rtmp_amf_value_get_child (meta, i);
+    gchar *name;
+
+    if (!key || !v)
+      continue;
+    name = sanitize_field_name (key);
+    switch (rtmp_amf_value_get_type (v)) {
+      case RTMP_AMF_NUMBER:
+      case RTMP_AMF_INTEGER:
+        gst_structure_set (s, name, G_TYPE_DOUBLE,
+            rtmp_amf_value_get_number (v), NULL);
+        break;
+      case RTMP_AMF_BOOLEAN:
+        gst_structure_set (s, name, G_TYPE_BOOLEAN,
+            rtmp_amf_value_get_boolean (v), NULL);
+        break;
+      case RTMP_AMF_STRING:{
+        const gchar *str = rtmp_amf_value_get_string (v, NULL);
+        if (str && g_utf8_validate (str, -1, NULL))
+          gst_structure_set (s, name, G_TYPE_STRING, str, NULL);
+        break;
+      }
+      default:{
+        gchar *str = rtmp_amf_value_to_string (v);
+        if (str && g_utf8_validate (str, -1, NULL))
+          gst_structure_set (s, name, G_TYPE_STRING, str, NULL);
+        g_free (str);
+        break;
+      }
+    }
+    g_free (name);
+  }
+  return s;
+}
+
+static void
+post_element_message (GstRtmpIngestSrc * self, GstStructure * s)
+{
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
+static void
+clear_publisher_info_locked (GstRtmpIngestSrc * self)
+{
+  g_clear_pointer (&self->peer, g_free);
+  g_clear_pointer (&self->app, g_free);
+  g_clear_pointer (&self->stream, g_free);
+  g_clear_pointer (&self->query, g_free);
+  g_clear_pointer (&self->tc_url, g_free);
+  g_clear_pointer (&self->flash_ver, g_free);
+  g_clear_pointer (&self->metadata, gst_structure_free);
+  self->bytes_in = self->messages_in = 0;
+  self->bitrate = 0;
+  self->peer_chunk_size = 0;
+  self->rate_window_bytes = 0;
+  self->rate_window_start = 0;
+}
+
+static gboolean
+queue_full_locked (GstRtmpIngestSrc * self)
+{
+  Item *head, *tail;
+
+  if (self->queue_bytes >= self->max_queue_bytes)
+    return TRUE;
+  head = g_queue_peek_head (&self->queue);
+  tail = g_queue_peek_tail (&self->queue);
+  if (head && tail && head->type == ITEM_MESSAGE &&
+      tail->type == ITEM_MESSAGE) {
+    guint32 span = tail->msg.timestamp - head->msg.timestamp;
+    if (span < 0x80000000u && span >= self->max_queue_time)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static void
+push_item_locked (GstRtmpIngestSrc * self, Item * item)
+{
+  g_queue_push_tail (&self->queue, item);
+  self->queue_bytes += item->size;
+  g_cond_broadcast (&self->qcond);
+}
+
+/* ------------------------------------------------------------------ */
+/* Network thread callbacks                                            */
+/* ------------------------------------------------------------------ */
+
+static void
+on_connect (RtmpNetServer * server, RtmpNetConnection * conn,
+    const RtmpSessionEvent * ev, gpointer user_data)
+{
+  GstRtmpIngestSrc *self = user_data;
+
+  GST_INFO_OBJECT (self, "%s: connect app='%s' tcUrl='%s' flashVer='%s'",
+      rtmp_net_connection_get_peer (conn), GST_STR_NULL (ev->app),
+      GST_STR_NULL (ev->tc_url), GST_STR_NULL (ev->flash_ver));
+  post_element_message (self, gst_structure_new ("rtmp-publisher-connected",
+          "peer", G_TYPE_STRING, rtmp_net_connection_get_peer (conn),
+          "application", G_TYPE_STRING, ev->app,
+          "tc-url", G_TYPE_STRING, ev->tc_url,
+          "flash-ver", G_TYPE_STRING, ev->flash_ver, NULL));
+}
+
+static gboolean
+on_publish_request (RtmpNetServer * server, RtmpNetConnection * conn,
+    const RtmpSessionEvent * ev, gchar ** code, gchar ** description,
+    gpointer user_data)
+{
+  GstRtmpIngestSrc *self = user_data;
+  const gchar *peer = rtmp_net_connection_get_peer (conn);
+  const gchar *tc_url = ev->tc_url ? ev->tc_url :
+      rtmp_net_connection_get_tc_url (conn);
+  const gchar *flash_ver = ev->flash_ver ? ev->flash_ver :
+      rtmp_net_connection_get_flash_ver (conn);
+  gchar *want_app, *want_key;
+  gboolean allow = TRUE;
+
+  GST_OBJECT_LOCK (self);
+  want_app = g_strdup (self->application);
+  want_key = g_strdup (self->stream_key);
+  GST_OBJECT_UNLOCK (self);
+
+  g_mutex_lock (&self->qlock);
+  if (self->ended) {
+    *code = g_strdup ("NetStream.Publish.BadName");
+    *description = g_strdup ("This ingest point has ended");
+    goto refuse_locked;
+  }
+  if (self->active) {
+    *code = g_strdup ("NetStream.Publish.BadName");
+    *description = g_strdup_printf ("Already publishing (from %s)",
+        self->peer ? self->peer : "another peer");
+    goto refuse_locked;
+  }
+  g_mutex_unlock (&self->qlock);
+
+  if (want_app && g_strcmp0 (want_app, ev->app) != 0) {
+    *code = g_strdup ("NetStream.Publish.BadName");
+    *description = g_strdup_printf ("Unknown application '%s'",
+        GST_STR_NULL (ev->app));
+    goto refuse;
+  }
+  if (want_key && !key_equal (ev->stream_name ? ev->stream_name : "",
+          want_key)) {
+    *code = g_strdup ("NetStream.Publish.Unauthorized");
+    *description = g_strdup ("Wrong stream key");
+    goto refuse;
+  }
+
+  if (g_signal_has_handler_pending (self, signals[SIGNAL_AUTHORIZE], 0,
+          FALSE)) {
+    g_signal_emit (self, signals[SIGNAL_AUTHORIZE], 0, peer, ev->app,
+        ev->stream_name, ev->query, tc_url, flash_ver, &allow);
+    if (!allow) {
+      *code = g_strdup ("NetStream.Publish.Denied");
+      *description = g_strdup ("Refused by the application");
+      goto refuse;
+    }
+  }
+
+  g_mutex_lock (&self->qlock);
+  if (self->active || self->ended) {
+    /* lost a race with another element sharing the server (not possible
+     * with one server thread today, but cheap to check) */
+    *code = g_strdup ("NetStream.Publish.BadName");
+    *description = g_strdup ("Already publishing");
+    goto refuse_locked;
+  }
+  self->active = rtmp_net_connection_ref (conn);
+  clear_publisher_info_locked (self);
+  self->peer = g_strdup (peer);
+  self->app = g_strdup (ev->app);
+  self->stream = g_strdup (ev->stream_name);
+  self->query = g_strdup (ev->query);
+  self->tc_url = g_strdup (tc_url);
+  self->flash_ver = g_strdup (flash_ver);
+  g_mutex_unlock (&self->qlock);
+
+  g_free (want_app);
+  g_free (want_key);
+  return TRUE;
+
+refuse_locked:
+  g_mutex_unlock (&self->qlock);
+refuse:
+  GST_INFO_OBJECT (self, "%s: refusing publish of '%s' to app '%s': %s (%s)",
+      peer, GST_STR_NULL (ev->stream_name), GST_STR_NULL (ev->app), *code,
+      *description);
+  g_mutex_lock (&self->qlock);
+  self->refused++;
+  g_mutex_unlock (&self->qlock);
+  post_element_message (self, gst_structure_new ("rtmp-publisher-refused",
+          "peer", G_TYPE_STRING, peer,
+          "application", G_TYPE_STRING, ev->app,
+          "stream", G_TYPE_STRING, ev->stream_name,
+          "code", G_TYPE_STRING, *code,
+          "description", G_TYPE_STRING, *description, NULL));
+  g_free (want_app);
+  g_free (want_key);
+  return FALSE;
+}
+
+static void
+on_publish_started (RtmpNetServer * server, RtmpNetConnection * conn,
+    gpointer user_data)
+{
+  GstRtmpIngestSrc *self = user_data;
+  GstStructure *s;
+  Item *item;
+
+  g_mutex_lock (&self->qlock);
+  if (conn != self->active) {
+    g_mutex_unlock (&self->qlock);
+    return;
+  }
+  self->publish_start_us = g_get_monotonic_time ();
+  self->rate_window_start = self->publish_start_us;
+  self->publishers++;
+  self->first_message_pending = TRUE;
+  item = g_new0 (Item, 1);
+  item->type = ITEM_START;
+  push_item_locked (self, item);
+  s = gst_structure_new ("rtmp-publisher-publishing",
+      "peer", G_TYPE_STRING, self->peer,
+      "application", G_TYPE_STRING, self->app,
+      "stream", G_TYPE_STRING, self->stream,
+      "query", G_TYPE_STRING, self->query,
+      "tc-url", G_TYPE_STRING, self->tc_url,
+      "flash-ver", G_TYPE_STRING, self->flash_ver, NULL);
+  g_mutex_unlock (&self->qlock);
+
+  GST_INFO_OBJECT (self, "%s publishes '%s' to app '%s'",
+      rtmp_net_connection_get_peer (conn),
+      GST_STR_NULL (gst_structure_get_string (s, "stream")),
+      GST_STR_NULL (gst_structure_get_string (s, "application")));
+  post_element_message (self, s);
+}
+
+static gboolean
+on_media (RtmpNetServer * server, RtmpNetConnection * conn,
+    const RtmpMessage * msg, gpointer user_data)
+{
+  GstRtmpIngestSrc *self = user_data;
+  gboolean more = TRUE;
+  gint64 now;
+  Item *item;
+
+  g_mutex_lock (&self->qlock);
+  if (conn != self->active || self->ended) {
+    g_mutex_unlock (&self->qlock);
+    return TRUE;
+  }
+
+  item = g_new0 (Item, 1);
+  item->type = ITEM_MESSAGE;
+  item->msg = *msg;
+  if (msg->payload)
+    item->msg.payload = gst_buffer_ref (msg->payload);
+  item->size = rtmp_message_get_size (msg) + sizeof (Item);
+  if (self->first_message_pending) {
+    GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+    if (clock) {
+      item->arrival = gst_clock_get_time (clock);
+      gst_object_unref (clock);
+    } else {
+      item->arrival = GST_CLOCK_TIME_NONE;
+    }
+    self->first_message_pending = FALSE;
+  } else {
+    item->arrival = GST_CLOCK_TIME_NONE;
+  }
+  push_item_locked (self, item);
+
+  /* stats */
+  self->bytes_in = rtmp_net_connection_get_bytes_in (conn);
+  self->messages_in = rtmp_net_connection_get_messages_in (conn);
+  self->peer_chunk_size = rtmp_net_connection_get_peer_chunk_size (conn);
+  if (msg->type == RTMP_MESSAGE_VIDEO &&
+      !rtmp_flv_is_sequence_header (msg->type, msg->payload))
+    self->video_frames++;
+  else if (msg->type == RTMP_MESSAGE_AUDIO &&
+      !rtmp_flv_is_sequence_header (msg->type, msg->payload))
+    self->audio_frames++;
+  now = g_get_monotonic_time ();
+  if (now - self->rate_window_start >= G_USEC_PER_SEC) {
+    self->bitrate = (self->bytes_in - self->rate_window_bytes) * 8 *
+        G_USEC_PER_SEC / (now - self->rate_window_start);
+    self->rate_window_bytes = self->bytes_in;
+    self->rate_window_start = now;
+  }
+
+  if (queue_full_locked (self)) {
+    GST_LOG_OBJECT (self, "queue full (%" G_GSIZE_FORMAT " bytes): pausing "
+        "the publisher", self->queue_bytes);
+    if (!self->paused) {
+      self->paused = rtmp_net_connection_ref (conn);
+      self->read_pauses++;
+    }
+    more = FALSE;
+  }
+  g_mutex_unlock (&self->qlock);
+  return more;
+}
+
+static void
+on_metadata (RtmpNetServer * server, RtmpNetConnection * conn,
+    const RtmpAmfValue * meta, gpointer user_data)
+{
+  GstRtmpIngestSrc *self = user_data;
+  gboolean has_audio = FALSE, has_video = FALSE;
+  GstStructure *s;
+  Item *item;
+
+  g_mutex_lock (&self->qlock);
+  if (conn != self->active || self->ended) {
+    g_mutex_unlock (&self->qlock);
+    return;
+  }
+  s = metadata_to_structure (meta);
+  if (self->metadata)
+    gst_structure_free (self->metadata);
+  self->metadata = gst_structure_copy (s);
+  if (rtmp_flv_metadata_has_audio_video (meta, &has_audio, &has_video) &&
+      (has_audio || has_video)) {
+    item = g_new0 (Item, 1);
+    item->type = ITEM_META_FLAGS;
+    item->has_audio = has_audio;
+    item->has_video = has_video;
+    push_item_locked (self, item);
+  }
+  g_mutex_unlock (&self->qlock);
+
+  GST_DEBUG_OBJECT (self, "metadata: %" GST_PTR_FORMAT, s);
+  post_element_message (self, gst_structure_new ("rtmp-publisher-metadata",
+          "peer", G_TYPE_STRING, rtmp_net_connection_get_peer (conn),
+          "encoder", G_TYPE_STRING, gst_structure_get_string (s, "encoder"),
+          "metadata", GST_TYPE_STRUCTURE, s, NULL));
+  gst_structure_free (s);
+}
+
+/* The active publisher is gone (unpublish or close): queue the end. */
+static void
+end_publisher (GstRtmpIngestSrc * self, RtmpNetConnection * conn,
+    const gchar * reason, const GError * error)
+{
+  GstStructure *s;
+  GstRtmpIngestOnUnpublish mode;
+  Item *item;
+  gint64 uptime;
+
+  GST_OBJECT_LOCK (self);
+  mode = self->on_unpublish;
+  GST_OBJECT_UNLOCK (self);
+
+  g_mutex_lock (&self->qlock);
+  if (conn != self->active) {
+    g_mutex_unlock (&self->qlock);
+    return;
+  }
+  item = g_new0 (Item, 1);
+  item->type = ITEM_END;
+  push_item_locked (self, item);
+  if (mode == GST_RTMP_INGEST_ON_UNPUBLISH_EOS)
+    self->ended = TRUE;
+  uptime = self->publish_start_us ?
+      g_get_monotonic_time () - self->publish_start_us : 0;
+  s = gst_structure_new ("rtmp-publisher-stopped",
+      "peer", G_TYPE_STRING, self->peer,
+      "application", G_TYPE_STRING, self->app,
+      "stream", G_TYPE_STRING, self->stream,
+      "reason", G_TYPE_STRING, reason,
+      "error", G_TYPE_STRING, error ? error->message : NULL,
+      "bytes-in", G_TYPE_UINT64, self->bytes_in,
+      "messages-in", G_TYPE_UINT64, self->messages_in,
+      "bytes-out", G_TYPE_UINT64, rtmp_net_connection_get_bytes_out (conn),
+      "duration", G_TYPE_UINT64, (guint64) uptime * GST_USECOND, NULL);
+  g_clear_pointer (&self->active, rtmp_net_connection_unref);
+  self->publish_start_us = 0;
+  self->bitrate = 0;
+  g_mutex_unlock (&self->qlock);
+
+  GST_INFO_OBJECT (self, "publisher stopped: %" GST_PTR_FORMAT, s);
+  post_element_message (self, s);
+}
+
+static void
+on_unpublished (RtmpNetServer * server, RtmpNetConnection * conn,
+    const gchar * reason, gpointer user_data)
+{
+  GstRtmpIngestSrc *self = user_data;
+
+  /* the bytes counters are final enough: unpublish is the last message */
+  g_mutex_lock (&self->qlock);
+  if (conn == self->active) {
+    self->bytes_in = rtmp_net_connection_get_bytes_in (conn);
+    self->messages_in = rtmp_net_connection_get_messages_in (conn);
+  }
+  g_mutex_unlock (&self->qlock);
+  end_publisher (self, conn, reason ? reason : "unpublished", NULL);
+}
+
+static void
+on_closed (RtmpNetServer * server, RtmpNetConnection * conn,
+    const GError * error, gpointer user_data)
+{
+  GstRtmpIngestSrc *self = user_data;
+
+  if (error) {
+    GST_WARNING_OBJECT (self, "Dropped peer %s: %s",
+        rtmp_net_connection_get_peer (conn), error->message);
+    g_mutex_lock (&self->qlock);
+    self->dropped_peers++;
+    g_mutex_unlock (&self->qlock);
+  } else {
+    GST_DEBUG_OBJECT (self, "peer %s closed the connection",
+        rtmp_net_connection_get_peer (conn));
+  }
+  end_publisher (self, conn, error ? "error" : "disconnected", error);
+}
+
+static GstStructure *build_stats_locked (GstRtmpIngestSrc * self);
+
+/* ------------------------------------------------------------------ */
+/* Streaming thread                                                    */
+/* ------------------------------------------------------------------ */
+
+static GstBuffer *
+header_copy (GstBuffer * buf)
+{
+  GstBuffer *copy = gst_buffer_copy (buf);
+
+  GST_BUFFER_FLAG_SET (copy, GST_BUFFER_FLAG_HEADER);
+  GST_BUFFER_PTS (copy) = GST_BUFFER_DTS (copy) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_FLAG_UNSET (copy, GST_BUFFER_FLAG_DISCONT);
+  return copy;
+}
+
+static void
+update_caps (GstRtmpIngestSrc * self)
+{
+  GValue array = G_VALUE_INIT;
+  GstBuffer *parts[4] = { self->sh_header, self->sh_meta, self->sh_video,
+    self->sh_audio
+  };
+  GstCaps *caps;
+  guint i;
+
+  g_value_init (&array, GST_TYPE_ARRAY);
+  for (i = 0; i < G_N_ELEMENTS (parts); i++) {
+    GValue v = G_VALUE_INIT;
+
+    if (!parts[i])
+      continue;
+    g_value_init (&v, GST_TYPE_BUFFER);
+    gst_value_take_buffer (&v, header_copy (parts[i]));
+    gst_value_array_append_and_take_value (&array, &v);
+  }
+  caps = gst_caps_new_empty_simple ("video/x-flv");
+  gst_structure_take_value (gst_caps_get_structure (caps, 0), "streamheader",
+      &array);
+  GST_DEBUG_OBJECT (self, "new caps %" GST_PTR_FORMAT, caps);
+  gst_base_src_set_caps (GST_BASE_SRC (self), caps);
+  gst_caps_unref (caps);
+  self->streamheader_dirty = FALSE;
+  self->caps_pushed = TRUE;
+}
+
+/* Header flags: from onMetaData if it came before the first coded frame,
+ * else from the tags queued up to the first coded frame. Returns FALSE if
+ * we cannot tell yet. */
+static gboolean
+header_flags_locked (GstRtmpIngestSrc * self, gboolean * audio,
+    gboolean * video)
+{
+  gboolean a = FALSE, v = FALSE;
+  GList *l;
+
+  for (l = self->queue.head; l; l = l->next) {
+    Item *item = l->data;
+
+    switch (item->type) {
+      case ITEM_META_FLAGS:
+        *audio = item->has_audio;
+        *video = item->has_video;
+        return TRUE;
+      case ITEM_END:
+        goto decide;
+      case ITEM_MESSAGE:
+        if (item->msg.type == RTMP_MESSAGE_AUDIO) {
+          a = TRUE;
+          if (!rtmp_flv_is_sequence_header (item->msg.type,
+                  item->msg.payload) && v)
+            goto decide;
+        } else if (item->msg.type == RTMP_MESSAGE_VIDEO) {
+          v = TRUE;
+          if (!rtmp_flv_is_sequence_header (item->msg.type,
+                  item->msg.payload) && a)
+            goto decide;
+        } else if (item->msg.type == RTMP_MESSAGE_AGGREGATE) {
+          a = v = TRUE;
+          goto decide;
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  /* waited long enough: a stream with one kind of track */
+  if (self->queue_bytes >= 256 * 1024 || g_queue_get_length (&self->queue)
+      >= 64)
+    goto decide;
+  return FALSE;
+
+decide:
+  if (!a && !v)
+    a = v = TRUE;
+  *audio = a;
+  *video = v;
+  return TRUE;
+}
+
+static void
+output_message (GstRtmpIngestSrc * self, RtmpMessage * msg,
+    GstClockTime arrival)
+{
+  GError *err = NULL;
+  GstBuffer *tag;
+  guint64 ext, out_ms;
+  gint32 cts = 0;
+  gboolean seq;
+
+  ext = rtmp_timestamp_extend (&self->ext, msg->timestamp);
+  if (!self->have_base) {
+    self->have_base = TRUE;
+    self->base_ms = ext;
+    GST_DEBUG_OBJECT (self, "publisher timeline starts at %" G_GUINT64_FORMAT
+        " ms, output continues at %" G_GUINT64_FORMAT " ms", ext,
+        self->offset_ms);
+    if (self->offset_ms == 0) {
+      /* align the stream's time 0 with the running time at which its
+       * first message arrived, so that synchronised sinks are on time */
+      GstClockTime base_time = gst_element_get_base_time (GST_ELEMENT (self));
+      if (GST_CLOCK_TIME_IS_VALID (arrival) && arrival > base_time) {
+        GstSegment seg;
+
+        gst_segment_init (&seg, GST_FORMAT_TIME);
+        seg.base = arrival - base_time;
+        GST_DEBUG_OBJECT (self, "segment base %" GST_TIME_FORMAT,
+            GST_TIME_ARGS (seg.base));
+        gst_base_src_new_segment (GST_BASE_SRC (self), &seg);
+      }
+    }
+  }
+  out_ms = self->offset_ms + (ext > self->base_ms ? ext - self->base_ms : 0);
+  msg->timestamp = (guint32) out_ms;
+
+  tag = rtmp_flv_tag_from_message (msg, &err);
+  if (!tag) {
+    GST_WARNING_OBJECT (self, "Skipping a %s message of %" G_GSIZE_FORMAT
+        " bytes: %s", rtmp_message_type_get_name (msg->type),
+        rtmp_message_get_size (msg), err->message);
+    g_error_free (err);
+    g_mutex_lock (&self->qlock);
+    self->dropped_messages++;
+    g_mutex_unlock (&self->qlock);
+    return;
+  }
+
+  if (out_ms > self->last_out_ms)
+    self->last_out_ms = out_ms;
+
+  GST_BUFFER_DTS (tag) = out_ms * GST_MSECOND;
+  GST_BUFFER_PTS (tag) = GST_BUFFER_DTS (tag);
+  seq = rtmp_flv_is_sequence_header (msg->type, msg->payload);
+
+  if (msg->type == RTMP_MESSAGE_VIDEO) {
+    if (rtmp_flv_video_composition_time (msg->payload, &cts) && cts != 0) {
+      gint64 pts = (gint64) out_ms + cts;
+      GST_BUFFER_PTS (tag) = MAX (pts, 0) * GST_MSECOND;
+    }
+    if (!seq && !rtmp_flv_is_keyframe (msg->payload))
+      GST_BUFFER_FLAG_SET (tag, GST_BUFFER_FLAG_DELTA_UNIT);
+  }
+
+  if (seq) {
+    GstBuffer **slot = msg->type == RTMP_MESSAGE_VIDEO ?
+        &self->sh_video : &self->sh_audio;
+    GST_BUFFER_FLAG_SET (tag, GST_BUFFER_FLAG_HEADER);
+    gst_buffer_replace (slot, tag);
+    self->streamheader_dirty = TRUE;
+  } else if (msg->type == RTMP_MESSAGE_DATA_AMF0 ||
+      msg->type == RTMP_MESSAGE_DATA_AMF3) {
+    gchar *name = NULL;
+    RtmpAmfValue *value = NULL;
+
+    if (rtmp_flv_parse_script (msg->payload, NULL, &name, &value, NULL)) {
+      if (g_strcmp0 (name, "onMetaData") == 0) {
+        gboolean changed = self->sh_meta == NULL;
+        gst_buffer_replace (&self->sh_meta, tag);
+        /* flvmux streamable=true repeats it: only a new one (the first)
+         * changes the caps */
+        if (changed)
+          self->streamheader_dirty = TRUE;
+      }
+      g_free (name);
+      if (value)
+        rtmp_amf_value_unref (value);
+    }
+  }
+
+  if (!seq && self->streamheader_dirty &&
+      (msg->type == RTMP_MESSAGE_AUDIO || msg->type == RTMP_MESSAGE_VIDEO))
+    update_caps (self);
+
+  if (self->discont) {
+    GST_BUFFER_FLAG_SET (tag, GST_BUFFER_FLAG_DISCONT);
+    self->discont = FALSE;
+  }
+  g_queue_push_tail (&self->pending, tag);
+}
+
+static void
+process_item (GstRtmpIngestSrc * self, Item * item)
+{
+  switch (item->type) {
+    case ITEM_START:
+      rtmp_timestamp_extender_init (&self->ext);
+      self->have_base = FALSE;
+      if (self->had_publisher) {
+        /* next publisher in stay-alive mode: continue the timeline after
+         * the last tag, plus the time nobody was publishing */
+        gint64 gap_ms = self->end_time_us ?
+            (g_get_monotonic_time () - self->end_time_us) / 1000 : 0;
+        self->offset_ms = self->last_out_ms + MAX (gap_ms, 1);
+        self->discont = TRUE;
+      }
+      self->had_publisher = TRUE;
+      break;
+    case ITEM_MESSAGE:
+      if (item->msg.type == RTMP_MESSAGE_AGGREGATE) {
+        GPtrArray *subs =
+            g_ptr_array_new_with_free_func (rtmp_flv_message_free);
+        GError *err = NULL;
+        guint i;
+
+        if (rtmp_flv_split_aggregate (&item->msg, subs, &err)) {
+          for (i = 0; i < subs->len; i++)
+            output_message (self, g_ptr_array_index (subs, i),
+                i == 0 ? item->arrival : GST_CLOCK_TIME_NONE);
+        } else {
+          GST_WARNING_OBJECT (self, "Skipping a bad aggregate message from "
+              "the publisher: %s", err->message);
+          g_error_free (err);
+        }
+        g_ptr_array_unref (subs);
+      } else {
+        output_message (self, &item->msg, item->arrival);
+      }
+      break;
+    case ITEM_META_FLAGS:
+    case ITEM_END:
+      break;
+  }
+}
+
+static GstFlowReturn
+gst_rtmp_ingest_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
+{
+  GstRtmpIngestSrc *self = GST_RTMP_INGEST_SRC (psrc);
+  GstRtmpIngestOnUnpublish mode;
+  guint stats_interval;
+  Item *item;
+
+  GST_OBJECT_LOCK (self);
+  mode = self->on_unpublish;
+  stats_interval = self->stats_interval;
+  GST_OBJECT_UNLOCK (self);
+  if (stats_interval && self->next_stats == 0)
+    self->next_stats = g_get_monotonic_time () + stats_interval * 1000;
+
+  for (;;) {
+    gboolean audio, video;
+    RtmpNetConnection *resume = NULL;
+
+    if (!g_queue_is_empty (&self->pending)) {
+      *outbuf = g_queue_pop_head (&self->pending);
+      GST_LOG_OBJECT (self, "output %" GST_PTR_FORMAT, *outbuf);
+      return GST_FLOW_OK;
+    }
+
+    g_mutex_lock (&self->qlock);
+    for (;;) {
+      if (self->flushing)
+        goto flushing;
+      if (stats_interval && g_get_monotonic_time () >= self->next_stats) {
+        /* periodic statistics on the bus (stats-interval) */
+        GstStructure *stats = build_stats_locked (self);
+
+        gst_structure_set_name (stats, "rtmp-ingest-stats");
+        self->next_stats = g_get_monotonic_time () + stats_interval * 1000;
+        g_mutex_unlock (&self->qlock);
+        post_element_message (self, stats);
+        g_mutex_lock (&self->qlock);
+        continue;
+      }
+      if (!g_queue_is_empty (&self->queue)) {
+        if (self->header_sent)
+          break;
+        if (header_flags_locked (self, &audio, &video))
+          break;
+      }
+      if (stats_interval == 0)
+        g_cond_wait (&self->qcond, &self->qlock);
+      else
+        g_cond_wait_until (&self->qcond, &self->qlock, self->next_stats);
+    }
+
+    if (!self->header_sent) {
+      GstBuffer *hdr = rtmp_flv_header_new (audio, video);
+
+      GST_DEBUG_OBJECT (self, "FLV header: audio %d video %d", audio, video);
+      self->header_sent = TRUE;
+      GST_BUFFER_FLAG_SET (hdr, GST_BUFFER_FLAG_HEADER);
+      gst_buffer_replace (&self->sh_header, hdr);
+      g_queue_push_tail (&self->pending, hdr);
+      self->streamheader_dirty = TRUE;
+      g_mutex_unlock (&self->qlock);
+      continue;
+    }
+
+    item = g_queue_pop_head (&self->queue);
+    self->queue_bytes -= MIN (item->size, self->queue_bytes);
+    if (self->paused && self->queue_bytes <= self->max_queue_bytes / 2 &&
+        !queue_full_locked (self))
+      resume = g_steal_pointer (&self->paused);
+    g_mutex_unlock (&self->qlock);
+
+    if (resume) {
+      rtmp_net_connection_resume (resume);
+      rtmp_net_connection_unref (resume);
+    }
+
+    if (item->type == ITEM_END) {
+      item_free (item);
+      self->end_time_us = g_get_monotonic_time ();
+      if (mode == GST_RTMP_INGEST_ON_UNPUBLISH_EOS) {
+        GST_INFO_OBJECT (self, "publisher stopped: end of stream");
+        return GST_FLOW_EOS;
+      }
+      GST_INFO_OBJECT (self, "publisher stopped: waiting for the next one");
+      continue;
+    }
+    process_item (self, item);
+    item_free (item);
+  }
+
+flushing:
+  g_mutex_unlock (&self->qlock);
+  GST_DEBUG_OBJECT (self, "flushing");
+  return GST_FLOW_FLUSHING;
+}
+
+static gboolean
+gst_rtmp_ingest_src_unlock (GstBaseSrc * bsrc)
+{
+  GstRtmpIngestSrc *self = GST_RTMP_INGEST_SRC (bsrc);
+
+  GST_DEBUG_OBJECT (self, "unlock");
+  g_mutex_lock (&self->qlock);
+  self->flushing = TRUE;
+  g_cond_broadcast (&self->qcond);
+  g_mutex_unlock (&self->qlock);
+  return TRUE;
+}
+
+static gboolean
+gst_rtmp_ingest_src_unlock_stop (GstBaseSrc * bsrc)
+{
+  GstRtmpIngestSrc *self = GST_RTMP_INGEST_SRC (bsrc);
+
+  GST_DEBUG_OBJECT (self, "unlock_stop");
+  g_mutex_lock (&self->qlock);
+  self->flushing = FALSE;
+  g_mutex_unlock (&self->qlock);
+  return TRUE;
+}
+
+static void
+reset_stream_state (GstRtmpIngestSrc * self)
+{
+  g_queue_clear_full (&self->pending, (GDestroyNotify) gst_buffer_unref);
+  g_clear_pointer (&self->sh_header, gst_buffer_unref);
+  g_clear_pointer (&self->sh_meta, gst_buffer_unref);
+  g_clear_pointer (&self->sh_video, gst_buffer_unref);
+  g_clear_pointer (&self->sh_audio, gst_buffer_unref);
+  self->header_sent = FALSE;
+  self->had_publisher = FALSE;
+  self->have_base = FALSE;
+  self->discont = FALSE;
+  self->base_ms = self->offset_ms = self->last_out_ms = 0;
+  self->end_time_us = 0;
+  self->next_stats = 0;
+  self->streamheader_dirty = FALSE;
+  self->caps_pushed = FALSE;
+  rtmp_timestamp_extender_init (&self->ext);
+}
+
+static gboolean
+gst_rtmp_ingest_src_start (GstBaseSrc * bsrc)
+{
+  GstRtmpIngestSrc *self = GST_RTMP_INGEST_SRC (bsrc);
+  RtmpNetServerCallbacks callbacks = { 0, };
+  RtmpNetServerConfig config;
+  GError *err = NULL;
+  gchar *address, *bound;
+  guint port;
+
+  rtmp_net_server_config_init (&config);
+  GST_OBJECT_LOCK (self);
+  address = g_strdup (self->address);
+  port = self->port;
+  config.session.chunk_size = self->chunk_size;
+  config.session.window_ack_size = self->window_ack_size;
+  config.session.peer_bandwidth = self->window_ack_size;
+  config.limits.handshake_timeout_ms = self->handshake_timeout;
+  config.limits.idle_timeout_ms = self->idle_timeout;
+  config.limits.max_message_size = self->max_message_size;
+  config.max_connections = self->max_connections;
+  GST_OBJECT_UNLOCK (self);
+
+  g_mutex_lock (&self->qlock);
+  self->ended = FALSE;
+  self->refused = self->dropped_peers = self->publishers = 0;
+  self->read_pauses = 0;
+  self->video_frames = self->audio_frames = self->dropped_messages = 0;
+  g_mutex_unlock (&self->qlock);
+  reset_stream_state (self);
+
+  callbacks.connect = on_connect;
+  callbacks.publish_request = on_publish_request;
+  callbacks.publish_started = on_publish_started;
+  callbacks.media = on_media;
+  callbacks.metadata = on_metadata;
+  callbacks.unpublished = on_unpublished;
+  callbacks.closed = on_closed;
+
+  self->server = rtmp_net_server_new (address, port, &config, &callbacks,
+      self, NULL);
+  g_free (address);
+  if (!rtmp_net_server_start (self->server, &err))
+    goto listen_failed;
+
+  g_atomic_int_set (&self->current_port,
+      rtmp_net_server_get_port (self->server));
+  bound = rtmp_net_server_get_address_string (self->server);
+  GST_INFO_OBJECT (self, "RTMP server listening on %s", bound);
+  g_free (bound);
+  g_object_notify (G_OBJECT (self), "current-port");
+  return TRUE;
+
+  /* ERRORS */
+listen_failed:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, (NULL),
+        ("%s", err->message));
+    g_error_free (err);
+    g_clear_pointer (&self->server, rtmp_net_server_unref);
+    return FALSE;
+  }
+}
+
+static gboolean
+gst_rtmp_ingest_src_stop (GstBaseSrc * bsrc)
+{
+  GstRtmpIngestSrc *self = GST_RTMP_INGEST_SRC (bsrc);
+
+  GST_DEBUG_OBJECT (self, "stopping");
+  if (self->server) {
+    rtmp_net_server_stop (self->server);
+    g_clear_pointer (&self->server, rtmp_net_server_unref);
+  }
+  g_atomic_int_set (&self->current_port, 0);
+
+  g_mutex_lock (&self->qlock);
+  g_queue_clear_full (&self->queue, (GDestroyNotify) item_free);
+  self->queue_bytes = 0;
+  g_clear_pointer (&self->active, rtmp_net_connection_unref);
+  g_clear_pointer (&self->paused, rtmp_net_connection_unref);
+  clear_publisher_info_locked (self);
+  self->publish_start_us = 0;
+  g_mutex_unlock (&self->qlock);
+  reset_stream_state (self);
+  return TRUE;
+}
+
+static gboolean
+gst_rtmp_ingest_src_query (GstBaseSrc * bsrc, GstQuery * query)
+{
+  GstRtmpIngestSrc *self = GST_RTMP_INGEST_SRC (bsrc);
+
+  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    GstClockTime min;
+
+    GST_OBJECT_LOCK (self);
+    min = self->latency * GST_MSECOND;
+    GST_OBJECT_UNLOCK (self);
+    /* timestamps are the arrival time of the first message plus the
+     * publisher's own clock: network and encoder jitter is what sinks must
+     * wait for; we can hold any amount (back-pressure), so no maximum */
+    gst_query_set_latency (query, TRUE, min, GST_CLOCK_TIME_NONE);
+    GST_DEBUG_OBJECT (self, "latency: live, min %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (min));
+    return TRUE;
+  }
+  return GST_BASE_SRC_CLASS (parent_class)->query (bsrc, query);
+}
+
+static GstStructure *
+build_stats_locked (GstRtmpIngestSrc * self)
+{
+  GstStructure *s;
+  guint64 uptime;
+
+  uptime = self->publish_start_us ?
+      (g_get_monotonic_time () - self->publish_start_us) * GST_USECOND : 0;
+  s = gst_structure_new ("rtmpingestsrc-stats",
+      "publishing", G_TYPE_BOOLEAN, self->active != NULL,
+      "peer", G_TYPE_STRING, self->peer,
+      "application", G_TYPE_STRING, self->app,
+      "stream", G_TYPE_STRING, self->stream,
+      "query", G_TYPE_STRING, self->query,
+      "flash-ver", G_TYPE_STRING, self->flash_ver,
+      "bytes-in", G_TYPE_UINT64, self->bytes_in,
+      "messages-in", G_TYPE_UINT64, self->messages_in,
+      "chunk-size", G_TYPE_UINT, self->peer_chunk_size,
+      "bitrate", G_TYPE_UINT64, self->bitrate,
+      "uptime", G_TYPE_UINT64, uptime,
+      "video-frames", G_TYPE_UINT64, self->video_frames,
+      "audio-frames", G_TYPE_UINT64, self->audio_frames,
+      "queued-bytes", G_TYPE_UINT64, (guint64) self->queue_bytes,
+      "dropped", G_TYPE_UINT64, self->dropped_messages,
+      "dropped-peers", G_TYPE_UINT64, self->dropped_peers,
+      "refused", G_TYPE_UINT64, self->refused,
+      "publishers", G_TYPE_UINT64, self->publishers,
+      "read-pauses", G_TYPE_UINT64, self->read_pauses,
+      "connections", G_TYPE_UINT,
+      self->server ? rtmp_net_server_get_n_connections (self->server) : 0,
+      NULL);
+  if (self->metadata)
+    gst_structure_set (s, "metadata", GST_TYPE_STRUCTURE, self->metadata,
+        NULL);
+  return s;
+}
+
+static GstStructure *
+build_stats (GstRtmpIngestSrc * self)
+{
+  GstStructure *s;
+
+  g_mutex_lock (&self->qlock);
+  s = build_stats_locked (self);
+  g_mutex_unlock (&self->qlock);
+  return s;
+}
+
+/* ------------------------------------------------------------------ */
+/* GObject                                                             */
+/* ------------------------------------------------------------------ */
+
+static void
+gst_rtmp_ingest_src_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstRtmpIngestSrc *self = GST_RTMP_INGEST_SRC (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_ADDRESS:
+      g_free (self->address);
+      self->address = g_value_dup_string (value);
+      break;
+    case PROP_PORT:
+      self->port = g_value_get_uint (value);
+      break;
+    case PROP_APPLICATION:
+      g_free (self->application);
+      self->application = g_value_dup_string (value);
+      break;
+    case PROP_STREAM_KEY:
+      g_free (self->stream_key);
+      self->stream_key = g_value_dup_string (value);
+      break;
+    case PROP_CHUNK_SIZE:
+      self->chunk_size = g_value_get_uint (value);
+      break;
+    case PROP_WINDOW_ACK_SIZE:
+      self->window_ack_size = g_value_get_uint (value);
+      break;
+    case PROP_HANDSHAKE_TIMEOUT:
+      self->handshake_timeout = g_value_get_uint (value);
+      break;
+    case PROP_IDLE_TIMEOUT:
+      self->idle_timeout = g_value_get_uint (value);
+      break;
+    case PROP_ON_UNPUBLISH:
+      self->on_unpublish = g_value_get_enum (value);
+      break;
+    case PROP_LATENCY:
+      self->latency = g_value_get_uint (value);
+      break;
+    case PROP_MAX_QUEUE_BYTES:
+      self->max_queue_bytes = g_value_get_uint (value);
+      break;
+    case PROP_MAX_QUEUE_TIME:
+      self->max_queue_time = g_value_get_uint (value);
+      break;
+    case PROP_MAX_MESSAGE_SIZE:
+      self->max_message_size = g_value_get_uint (value);
+      break;
+    case PROP_MAX_CONNECTIONS:
+      self->max_connections = g_value_get_uint (value);
+      break;
+    case PROP_STATS_INTERVAL:
+      self->stats_interval = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_rtmp_ingest_src_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstRtmpIngestSrc *self = GST_RTMP_INGEST_SRC (object);
+
+  if (prop_id == PROP_STATS) {
+    g_value_take_boxed (value, build_stats (self));
+    return;
+  }
+  if (prop_id == PROP_CURRENT_PORT) {
+    g_value_set_int (value, g_atomic_int_get (&self->current_port));
+    return;
+  }
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_ADDRESS:
+      g_value_set_string (value, self->address);
+      break;
+    case PROP_PORT:
+      g_value_set_uint (value, self->port);
+      break;
+    case PROP_APPLICATION:
+      g_value_set_string (value, self->application);
+      break;
+    case PROP_STREAM_KEY:
+      g_value_set_string (value, self->stream_key);
+      break;
+    case PROP_CHUNK_SIZE:
+      g_value_set_uint (value, self->chunk_size);
+      break;
+    case PROP_WINDOW_ACK_SIZE:
+      g_value_set_uint (value, self->window_ack_size);
+      break;
+    case PROP_HANDSHAKE_TIMEOUT:
+      g_value_set_uint (value, self->handshake_timeout);
+      break;
+    case PROP_IDLE_TIMEOUT:
+      g_value_set_uint (value, self->idle_timeout);
+      break;
+    case PROP_ON_UNPUBLISH:
+      g_value_set_enum (value, self->on_unpublish);
+      break;
+    case PROP_LATENCY:
+      g_value_set_uint (value, self->latency);
+      break;
+    case PROP_MAX_QUEUE_BYTES:
+      g_value_set_uint (value, self->max_queue_bytes);
+      break;
+    case PROP_MAX_QUEUE_TIME:
+      g_value_set_uint (value, self->max_queue_time);
+      break;
+    case PROP_MAX_MESSAGE_SIZE:
+      g_value_set_uint (value, self->max_message_size);
+      break;
+    case PROP_MAX_CONNECTIONS:
+      g_value_set_uint (value, self->max_connections);
+      break;
+    case PROP_STATS_INTERVAL:
+      g_value_set_uint (value, self->stats_interval);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_rtmp_ingest_src_finalize (GObject * object)
+{
+  GstRtmpIngestSrc *self = GST_RTMP_INGEST_SRC (object);
+
+  g_free (self->address);
+  g_free (self->application);
+  g_free (self->stream_key);
+  g_queue_clear_full (&self->queue, (GDestroyNotify) item_free);
+  clear_publisher_info_locked (self);
+  reset_stream_state (self);
+  g_mutex_clear (&self->qlock);
+  g_cond_clear (&self->qcond);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static gboolean
+authorize_accumulator (GSignalInvocationHint * ihint, GValue * return_accu,
+    const GValue * handler_return, gpointer data)
+{
+  gboolean allow = g_value_get_boolean (handler_return);
+
+  g_value_set_boolean (return_accu, allow);
+  /* the first handler that says no decides */
+  return allow;
+}
+
+static void
+gst_rtmp_ingest_src_class_init (GstRtmpIngestSrcClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSrcClass *basesrc_class = GST_BASE_SRC_CLASS (klass);
+  GstPushSrcClass *pushsrc_class = GST_PUSH_SRC_CLASS (klass);
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+  const GParamFlags rw_ready = rw | GST_PARAM_MUTABLE_READY;
+
+  GST_DEBUG_CATEGORY_INIT (gst_rtmp_ingest_src_debug, "rtmpingestsrc", 0,
+      "RTMP ingest server source");
+
+  gobject_class->set_property = gst_rtmp_ingest_src_set_property;
+  gobject_class->get_property = gst_rtmp_ingest_src_get_property;
+  gobject_class->finalize = gst_rtmp_ingest_src_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_ADDRESS,
+      g_param_spec_string ("address", "Address",
+          "Local address to listen on: an IPv4/IPv6 literal or a host name. "
+          "Unset (default) listens on every IPv6 and IPv4 address; "
+          "\"0.0.0.0\" means IPv4 only, \"127.0.0.1\" local publishers only",
+          DEFAULT_ADDRESS, rw_ready));
+  g_object_class_install_property (gobject_class, PROP_PORT,
+      g_param_spec_uint ("port", "Port",
+          "TCP port to listen on (RTMP's default is 1935). 0 picks a free "
+          "port: read it back from current-port", 0, 65535, DEFAULT_PORT,
+          rw_ready));
+  g_object_class_install_property (gobject_class, PROP_CURRENT_PORT,
+      g_param_spec_int ("current-port", "Current port",
+          "The port the server actually listens on (useful with port=0); "
+          "0 when not listening", 0, 65535, 0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_APPLICATION,
+      g_param_spec_string ("application", "Application",
+          "Only accept publishers whose application (the URL path before "
+          "the stream key, e.g. \"live\" in rtmp://host/live/key) is this. "
+          "Unset: any application. Others get NetStream.Publish.BadName",
+          DEFAULT_APPLICATION, rw));
+  g_object_class_install_property (gobject_class, PROP_STREAM_KEY,
+      g_param_spec_string ("stream-key", "Stream key",
+          "Only accept publishers using this stream key (the stream name "
+          "without its ?query; compared in constant time). Unset: any key. "
+          "Others get NetStream.Publish.Unauthorized", DEFAULT_STREAM_KEY,
+          rw));
+  g_object_class_install_property (gobject_class, PROP_CHUNK_SIZE,
+      g_param_spec_uint ("chunk-size", "Chunk size",
+          "Outgoing RTMP chunk size announced to publishers (Set Chunk "
+          "Size). Larger means fewer chunk headers; publishers such as "
+          "ffmpeg mirror it", 128, 0xFFFFFF, DEFAULT_CHUNK_SIZE, rw_ready));
+  g_object_class_install_property (gobject_class, PROP_WINDOW_ACK_SIZE,
+      g_param_spec_uint ("window-ack-size", "Window acknowledgement size",
+          "Window Acknowledgement Size and Set Peer Bandwidth announced to "
+          "publishers (bytes between acknowledgements)", 1, G_MAXINT32,
+          DEFAULT_WINDOW_ACK_SIZE, rw_ready));
+  g_object_class_install_property (gobject_class, PROP_HANDSHAKE_TIMEOUT,
+      g_param_spec_uint ("handshake-timeout", "Handshake timeout",
+          "Milliseconds a new connection has to complete the RTMP handshake "
+          "before it is dropped (0 = no limit)", 0, G_MAXUINT,
+          DEFAULT_HANDSHAKE_TIMEOUT, rw_ready));
+  g_object_class_install_property (gobject_class, PROP_IDLE_TIMEOUT,
+      g_param_spec_uint ("idle-timeout", "Idle timeout",
+          "Milliseconds without any data from a peer after which it is "
+          "dropped with a warning (0 = never). Encoders send audio every "
+          "~25 ms, so a few seconds detects a dead publisher", 0, G_MAXUINT,
+          DEFAULT_IDLE_TIMEOUT, rw_ready));
+  g_object_class_install_property (gobject_class, PROP_ON_UNPUBLISH,
+      g_param_spec_enum ("on-unpublish", "On unpublish",
+          "What to do when the publisher stops or disconnects: end the "
+          "stream (EOS, so recordings finalise) or stay alive for the next "
+          "publisher (24/7 ingest; the FLV stream continues)",
+          GST_TYPE_RTMP_INGEST_ON_UNPUBLISH, DEFAULT_ON_UNPUBLISH, rw));
+  g_object_class_install_property (gobject_class, PROP_LATENCY,
+      g_param_spec_uint ("latency", "Latency",
+          "Milliseconds of network and encoder jitter reported as this "
+          "live source's latency (LATENCY query); raise it if a "
+          "synchronised sink drops late frames", 0, 60000, DEFAULT_LATENCY,
+          rw_ready));
+  g_object_class_install_property (gobject_class, PROP_MAX_QUEUE_BYTES,
+      g_param_spec_uint ("max-queue-bytes", "Max queue bytes",
+          "Bytes received but not yet output after which the element stops "
+          "reading from the publisher (TCP back-pressure; nothing is "
+          "dropped)", 64 * 1024, G_MAXUINT, DEFAULT_MAX_QUEUE_BYTES, rw));
+  g_object_class_install_property (gobject_class, PROP_MAX_QUEUE_TIME,
+      g_param_spec_uint ("max-queue-time", "Max queue time",
+          "Milliseconds of media received but not yet output after which "
+          "the element stops reading from the publisher", 100, G_MAXUINT,
+          DEFAULT_MAX_QUEUE_TIME, rw));
+  g_object_class_install_property (gobject_class, PROP_MAX_MESSAGE_SIZE,
+      g_param_spec_uint ("max-message-size", "Max message size",
+          "Largest RTMP message (e.g. a video key frame) accepted from a "
+          "publisher; a larger one drops the publisher. The default is the "
+          "protocol's maximum", 1024, 0xFFFFFF, DEFAULT_MAX_MESSAGE_SIZE,
+          rw_ready));
+  g_object_class_install_property (gobject_class, PROP_MAX_CONNECTIONS,
+      g_param_spec_uint ("max-connections", "Max connections",
+          "Simultaneous TCP connections (publisher, refused peers, "
+          "scanners); more are closed at once", 1, 4096,
+          DEFAULT_MAX_CONNECTIONS, rw_ready));
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "Statistics of the current publisher and the server "
+          "(rtmpingestsrc-stats: publishing, peer, application, stream, "
+          "query, flash-ver, bytes-in, messages-in, chunk-size, bitrate "
+          "(bit/s), uptime (ns), video-frames, audio-frames, queued-bytes, "
+          "dropped, dropped-peers, refused, publishers, read-pauses, "
+          "connections, "
+          "metadata)", GST_TYPE_STRUCTURE,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_STATS_INTERVAL,
+      g_param_spec_uint ("stats-interval", "Stats interval",
+          "Post the stats structure as an element message named "
+          "rtmp-ingest-stats every this many milliseconds while PLAYING "
+          "(0 = never; read the stats property instead)", 0, G_MAXUINT,
+          DEFAULT_STATS_INTERVAL, rw_ready));
+
+  /**
+   * GstRtmpIngestSrc::authorize:
+   * @src: the element
+   * @peer: the publisher's "ip:port"
+   * @app: the application it connected to
+   * @stream: the stream name (key) without its query
+   * @query: the query string after '?', or %NULL
+   * @tc_url: connect's tcUrl, or %NULL
+   * @flash_ver: connect's flashVer (the encoder), or %NULL
+   *
+   * Emitted from the network thread when a publisher asks to publish and
+   * the application / stream-key checks passed. Return %FALSE to refuse
+   * (NetStream.Publish.Denied); the first handler returning %FALSE
+   * decides. Do not block for long: other connections wait meanwhile.
+   *
+   * Returns: %TRUE to allow
+   */
+  signals[SIGNAL_AUTHORIZE] = g_signal_new ("authorize",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+      authorize_accumulator, NULL, NULL, G_TYPE_BOOLEAN, 6, G_TYPE_STRING,
+      G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
+      G_TYPE_STRING);
+
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "RTMP ingest server source", "Source/Network",
+      "Listens for RTMP publishers (OBS, ffmpeg...) and outputs the "
+      "published stream as FLV", "The gst-rtmp-ingest authors");
+
+  basesrc_class->start = GST_DEBUG_FUNCPTR (gst_rtmp_ingest_src_start);
+  basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_rtmp_ingest_src_stop);
+  basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_rtmp_ingest_src_unlock);
+  basesrc_class->unlock_stop =
+      GST_DEBUG_FUNCPTR (gst_rtmp_ingest_src_unlock_stop);
+  basesrc_class->query = GST_DEBUG_FUNCPTR (gst_rtmp_ingest_src_query);
+  pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_rtmp_ingest_src_create);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_RTMP_INGEST_ON_UNPUBLISH, 0);
+}
+
+static void
+gst_rtmp_ingest_src_init (GstRtmpIngestSrc * self)
+{
+  self->address = g_strdup (DEFAULT_ADDRESS);
+  self->port = DEFAULT_PORT;
+  self->chunk_size = DEFAULT_CHUNK_SIZE;
+  self->window_ack_size = DEFAULT_WINDOW_ACK_SIZE;
+  self->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT;
+  self->idle_timeout = DEFAULT_IDLE_TIMEOUT;
+  self->on_unpublish = DEFAULT_ON_UNPUBLISH;
+  self->latency = DEFAULT_LATENCY;
+  self->max_queue_bytes = DEFAULT_MAX_QUEUE_BYTES;
+  self->max_queue_time = DEFAULT_MAX_QUEUE_TIME;
+  self->max_message_size = DEFAULT_MAX_MESSAGE_SIZE;
+  self->max_connections = DEFAULT_MAX_CONNECTIONS;
+  self->stats_interval = DEFAULT_STATS_INTERVAL;
+  g_mutex_init (&self->qlock);
+  g_cond_init (&self->qcond);
+  g_queue_init (&self->queue);
+  g_queue_init (&self->pending);
+  rtmp_timestamp_extender_init (&self->ext);
+
+  gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
+  gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
+  gst_base_src_set_do_timestamp (GST_BASE_SRC (self), FALSE);
+}
