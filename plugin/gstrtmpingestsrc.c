@@ -72,11 +72,19 @@ enum
   PROP_MAX_CONNECTIONS,
   PROP_STATS,
   PROP_STATS_INTERVAL,
+  PROP_TLS_MODE,
+  PROP_TLS_CERTIFICATE,
+  PROP_TLS_KEY,
+  PROP_USERNAME,
+  PROP_PASSWORD,
 };
+
+#define DEFAULT_TLS_MODE RTMP_NET_TLS_MODE_PLAIN
 
 enum
 {
   SIGNAL_AUTHORIZE,
+  SIGNAL_GET_PASSWORD,
   N_SIGNALS
 };
 
@@ -119,6 +127,11 @@ struct _GstRtmpIngestSrc
   guint max_message_size;
   guint max_connections;
   guint stats_interval;
+  RtmpNetTlsMode tls_mode;
+  gchar *tls_certificate;
+  gchar *tls_key;
+  gchar *username;
+  gchar *password;
 
   RtmpNetServer *server;        /* start/stop (state change thread) */
   gint current_port;            /* atomic */
@@ -187,6 +200,26 @@ gst_rtmp_ingest_on_unpublish_get_type (void)
 
   if (g_once_init_enter (&id)) {
     GType t = g_enum_register_static ("GstRtmpIngestOnUnpublish", values);
+    g_once_init_leave (&id, t);
+  }
+  return id;
+}
+
+#define GST_TYPE_RTMP_INGEST_TLS_MODE (gst_rtmp_ingest_tls_mode_get_type ())
+static GType
+gst_rtmp_ingest_tls_mode_get_type (void)
+{
+  static gsize id = 0;
+  static const GEnumValue values[] = {
+    {RTMP_NET_TLS_MODE_PLAIN, "Plain RTMP only (rtmp://)", "plain"},
+    {RTMP_NET_TLS_MODE_TLS, "RTMPS only (rtmps://, TLS)", "tls"},
+    {RTMP_NET_TLS_MODE_BOTH, "Both on the same port (the first byte tells "
+          "a TLS ClientHello from an RTMP handshake)", "both"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&id)) {
+    GType t = g_enum_register_static ("GstRtmpIngestTlsMode", values);
     g_once_init_leave (&id, t);
   }
   return id;
@@ -1048,6 +1081,28 @@ reset_stream_state (GstRtmpIngestSrc * self)
   rtmp_timestamp_extender_init (&self->ext);
 }
 
+/* Adobe authentication: the password of @user (server thread) */
+static gchar *
+lookup_password (const gchar * user, gpointer user_data)
+{
+  GstRtmpIngestSrc *self = user_data;
+  gchar *password = NULL;
+
+  if (g_signal_has_handler_pending (self, signals[SIGNAL_GET_PASSWORD], 0,
+          FALSE)) {
+    g_signal_emit (self, signals[SIGNAL_GET_PASSWORD], 0, user, &password);
+    if (password)
+      return password;
+  }
+  GST_OBJECT_LOCK (self);
+  if (self->username && self->password && g_str_equal (self->username, user))
+    password = g_strdup (self->password);
+  GST_OBJECT_UNLOCK (self);
+  if (password == NULL)
+    GST_INFO_OBJECT (self, "authentication: unknown user '%s'", user);
+  return password;
+}
+
 static gboolean
 gst_rtmp_ingest_src_start (GstBaseSrc * bsrc)
 {
@@ -1055,7 +1110,8 @@ gst_rtmp_ingest_src_start (GstBaseSrc * bsrc)
   RtmpNetServerCallbacks callbacks = { 0, };
   RtmpNetServerConfig config;
   GError *err = NULL;
-  gchar *address, *bound;
+  gchar *address, *bound, *tls_cert, *tls_key;
+  gboolean use_auth;
   guint port;
 
   rtmp_net_server_config_init (&config);
@@ -1069,7 +1125,31 @@ gst_rtmp_ingest_src_start (GstBaseSrc * bsrc)
   config.limits.idle_timeout_ms = self->idle_timeout;
   config.limits.max_message_size = self->max_message_size;
   config.max_connections = self->max_connections;
+  config.tls_mode = self->tls_mode;
+  tls_cert = g_strdup (self->tls_certificate);
+  tls_key = g_strdup (self->tls_key);
+  use_auth = (self->username && *self->username);
   GST_OBJECT_UNLOCK (self);
+
+  if (config.tls_mode != RTMP_NET_TLS_MODE_PLAIN) {
+    config.tls_context = rtmp_net_tls_context_new_server (tls_cert, tls_key,
+        &err);
+    if (config.tls_context == NULL) {
+      g_free (tls_cert);
+      g_free (tls_key);
+      g_free (address);
+      goto tls_failed;
+    }
+  }
+  g_free (tls_cert);
+  g_free (tls_key);
+  /* Adobe authentication: from the username/password properties or any
+   * get-password handler */
+  if (use_auth || g_signal_has_handler_pending (self,
+          signals[SIGNAL_GET_PASSWORD], 0, FALSE)) {
+    config.auth = rtmp_auth_server_new (lookup_password, self, NULL);
+    GST_INFO_OBJECT (self, "publishers must authenticate (authmod=adobe)");
+  }
 
   g_mutex_lock (&self->qlock);
   self->ended = FALSE;
@@ -1089,6 +1169,10 @@ gst_rtmp_ingest_src_start (GstBaseSrc * bsrc)
 
   self->server = rtmp_net_server_new (address, port, &config, &callbacks,
       self, NULL);
+  /* the server holds its own references */
+  rtmp_net_tls_context_unref (config.tls_context);
+  if (config.auth)
+    rtmp_auth_server_unref (config.auth);
   g_free (address);
   if (!rtmp_net_server_start (self->server, &err))
     goto listen_failed;
@@ -1102,6 +1186,15 @@ gst_rtmp_ingest_src_start (GstBaseSrc * bsrc)
   return TRUE;
 
   /* ERRORS */
+tls_failed:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Cannot set up TLS (tls-mode %s): %s", config.tls_mode ==
+            RTMP_NET_TLS_MODE_TLS ? "tls" : "both", err->message),
+        ("set tls-certificate (and tls-key) to readable PEM files"));
+    g_error_free (err);
+    return FALSE;
+  }
 listen_failed:
   {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, (NULL),
@@ -1263,6 +1356,25 @@ gst_rtmp_ingest_src_set_property (GObject * object, guint prop_id,
     case PROP_MAX_CONNECTIONS:
       self->max_connections = g_value_get_uint (value);
       break;
+    case PROP_TLS_MODE:
+      self->tls_mode = g_value_get_enum (value);
+      break;
+    case PROP_TLS_CERTIFICATE:
+      g_free (self->tls_certificate);
+      self->tls_certificate = g_value_dup_string (value);
+      break;
+    case PROP_TLS_KEY:
+      g_free (self->tls_key);
+      self->tls_key = g_value_dup_string (value);
+      break;
+    case PROP_USERNAME:
+      g_free (self->username);
+      self->username = g_value_dup_string (value);
+      break;
+    case PROP_PASSWORD:
+      g_free (self->password);
+      self->password = g_value_dup_string (value);
+      break;
     case PROP_STATS_INTERVAL:
       self->stats_interval = g_value_get_uint (value);
       break;
@@ -1335,6 +1447,21 @@ gst_rtmp_ingest_src_get_property (GObject * object, guint prop_id,
     case PROP_STATS_INTERVAL:
       g_value_set_uint (value, self->stats_interval);
       break;
+    case PROP_TLS_MODE:
+      g_value_set_enum (value, self->tls_mode);
+      break;
+    case PROP_TLS_CERTIFICATE:
+      g_value_set_string (value, self->tls_certificate);
+      break;
+    case PROP_TLS_KEY:
+      g_value_set_string (value, self->tls_key);
+      break;
+    case PROP_USERNAME:
+      g_value_set_string (value, self->username);
+      break;
+    case PROP_PASSWORD:
+      g_value_set_string (value, self->password);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1350,6 +1477,10 @@ gst_rtmp_ingest_src_finalize (GObject * object)
   g_free (self->address);
   g_free (self->application);
   g_free (self->stream_key);
+  g_free (self->tls_certificate);
+  g_free (self->tls_key);
+  g_free (self->username);
+  g_free (self->password);
   g_queue_clear_full (&self->queue, (GDestroyNotify) item_free);
   clear_publisher_info_locked (self);
   reset_stream_state (self);
@@ -1478,6 +1609,31 @@ gst_rtmp_ingest_src_class_init (GstRtmpIngestSrcClass * klass)
           "connections, "
           "metadata)", GST_TYPE_STRUCTURE,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_TLS_MODE,
+      g_param_spec_enum ("tls-mode", "TLS mode",
+          "Plain RTMP, RTMPS (TLS, needs tls-certificate) or both on the "
+          "same port", GST_TYPE_RTMP_INGEST_TLS_MODE, DEFAULT_TLS_MODE,
+          rw_ready));
+  g_object_class_install_property (gobject_class, PROP_TLS_CERTIFICATE,
+      g_param_spec_string ("tls-certificate", "TLS certificate",
+          "PEM file with the server certificate for RTMPS, followed by its "
+          "intermediate CA certificates (a chain file works)", NULL,
+          rw_ready));
+  g_object_class_install_property (gobject_class, PROP_TLS_KEY,
+      g_param_spec_string ("tls-key", "TLS key",
+          "PEM file with the private key of tls-certificate (unset: read "
+          "from the tls-certificate file)", NULL, rw_ready));
+  g_object_class_install_property (gobject_class, PROP_USERNAME,
+      g_param_spec_string ("username", "User name",
+          "Require Adobe authentication (authmod=adobe, as OBS, ffmpeg and "
+          "rtmp2sink do): publishers must log in as this user with "
+          "password. Unset: no authentication (unless get-password has a "
+          "handler)", NULL, rw_ready));
+  g_object_class_install_property (gobject_class, PROP_PASSWORD,
+      g_param_spec_string ("password", "Password",
+          "Password of username (Adobe authentication). Without TLS the "
+          "password itself is not sent, but the stream is not protected",
+          NULL, rw_ready));
   g_object_class_install_property (gobject_class, PROP_STATS_INTERVAL,
       g_param_spec_uint ("stats-interval", "Stats interval",
           "Post the stats structure as an element message named "
@@ -1508,11 +1664,34 @@ gst_rtmp_ingest_src_class_init (GstRtmpIngestSrcClass * klass)
       G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
       G_TYPE_STRING);
 
+  /**
+   * GstRtmpIngestSrc::get-password:
+   * @src: the element
+   * @user: the user name a publisher authenticates as (authmod=adobe)
+   *
+   * Emitted from the network thread during Adobe authentication. Connect
+   * a handler before the element starts to make every publisher
+   * authenticate (as setting #GstRtmpIngestSrc:username does); the first
+   * handler returning a string decides. Return %NULL for an unknown user
+   * (it is then refused like a wrong password; the username/password
+   * properties are still checked).
+   *
+   * Returns: (transfer full) (nullable): the password of @user
+   */
+  signals[SIGNAL_GET_PASSWORD] = g_signal_new ("get-password",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+      g_signal_accumulator_first_wins, NULL, NULL, G_TYPE_STRING, 1,
+      G_TYPE_STRING);
+
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class,
       "RTMP ingest server source", "Source/Network",
-      "Listens for RTMP publishers (OBS, ffmpeg...) and outputs the "
-      "published stream as FLV", "The gst-rtmp-ingest authors");
+      "RTMP server: listens for publishers (OBS, ffmpeg, hardware "
+      "encoders, rtmp2sink) on rtmp://HOST:PORT/APP/KEY and outputs the "
+      "published stream as FLV for flvdemux, one publisher at a time. "
+      "Example: gst-launch-1.0 -e rtmpingestsrc stream-key=mykey ! "
+      "filesink location=recording.flv (publish to "
+      "rtmp://HOST:1935/live/mykey)", "The gst-rtmp-ingest authors");
 
   basesrc_class->start = GST_DEBUG_FUNCPTR (gst_rtmp_ingest_src_start);
   basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_rtmp_ingest_src_stop);
@@ -1523,6 +1702,7 @@ gst_rtmp_ingest_src_class_init (GstRtmpIngestSrcClass * klass)
   pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_rtmp_ingest_src_create);
 
   gst_type_mark_as_plugin_api (GST_TYPE_RTMP_INGEST_ON_UNPUBLISH, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_RTMP_INGEST_TLS_MODE, 0);
 }
 
 static void
@@ -1541,6 +1721,7 @@ gst_rtmp_ingest_src_init (GstRtmpIngestSrc * self)
   self->max_message_size = DEFAULT_MAX_MESSAGE_SIZE;
   self->max_connections = DEFAULT_MAX_CONNECTIONS;
   self->stats_interval = DEFAULT_STATS_INTERVAL;
+  self->tls_mode = DEFAULT_TLS_MODE;
   g_mutex_init (&self->qlock);
   g_cond_init (&self->qcond);
   g_queue_init (&self->queue);

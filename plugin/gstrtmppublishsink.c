@@ -38,6 +38,9 @@ GST_DEBUG_CATEGORY_STATIC (gst_rtmp_publish_sink_debug);
 #define GST_CAT_DEFAULT gst_rtmp_publish_sink_debug
 
 #define DEFAULT_PORT 1935
+/* reference §1, §13: ffmpeg, librtmp and rtmp2 default rtmps to 443 */
+#define DEFAULT_TLS_PORT 443
+#define DEFAULT_TLS_VALIDATION TRUE
 #define DEFAULT_CHUNK_SIZE RTMP_SESSION_DEFAULT_CHUNK_SIZE
 #define DEFAULT_TIMEOUT 10
 #define DEFAULT_FLASH_VERSION RTMP_SESSION_DEFAULT_FLASH_VER
@@ -64,6 +67,10 @@ enum
   PROP_MAX_QUEUE_BYTES,
   PROP_DROP_WHEN_CONGESTED,
   PROP_STATS,
+  PROP_TLS_CA_FILE,
+  PROP_TLS_VALIDATION,
+  PROP_USERNAME,
+  PROP_PASSWORD,
 };
 
 struct _GstRtmpPublishSink
@@ -83,6 +90,11 @@ struct _GstRtmpPublishSink
   guint reconnect_delay;
   guint max_queue_bytes;
   gboolean drop_when_congested;
+  gboolean tls;                 /* rtmps:// */
+  gchar *tls_ca_file;
+  gboolean tls_validation;
+  gchar *username;
+  gchar *password;
 
   /* between start() and stop() */
   RtmpNetClient *client;
@@ -122,9 +134,11 @@ GST_ELEMENT_REGISTER_DEFINE (rtmppublishsink, "rtmppublishsink",
  * is everything up to the last '/', the stream the rest incl. the query. */
 static gboolean
 parse_location (const gchar * location, gchar ** host, guint * port,
-    gchar ** app, gchar ** stream, GError ** error)
+    gchar ** app, gchar ** stream, gboolean * tls, gchar ** user,
+    gchar ** password, GError ** error)
 {
   gchar *scheme = NULL, *h = NULL, *path = NULL, *query = NULL;
+  gchar *userinfo = NULL;
   gint p = -1;
   const gchar *pp, *slash;
   gboolean ret = FALSE;
@@ -135,13 +149,17 @@ parse_location (const gchar * location, gchar ** host, guint * port,
     goto out;
   /* g_uri_split_network() gives no path: split again for it */
   if (!g_uri_split (location, G_URI_FLAGS_ENCODED_PATH |
-          G_URI_FLAGS_ENCODED_QUERY | G_URI_FLAGS_NON_DNS, NULL, NULL, NULL,
-          NULL, &path, &query, NULL, error))
+          G_URI_FLAGS_ENCODED_QUERY | G_URI_FLAGS_NON_DNS, NULL, &userinfo,
+          NULL, NULL, &path, &query, NULL, error))
     goto out;
-  if (g_ascii_strcasecmp (scheme, "rtmp") != 0) {
+  if (g_ascii_strcasecmp (scheme, "rtmp") == 0) {
+    *tls = FALSE;
+  } else if (g_ascii_strcasecmp (scheme, "rtmps") == 0) {
+    *tls = TRUE;
+  } else {
     g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_UNSUPPORTED_PROTOCOL,
-        "Unsupported scheme '%s' in '%s': use rtmp:// (rtmps:// is not "
-        "implemented yet)", scheme, location);
+        "Unsupported scheme '%s' in '%s': use rtmp:// or rtmps://", scheme,
+        location);
     goto out;
   }
   if (h == NULL || *h == '\0') {
@@ -160,7 +178,20 @@ parse_location (const gchar * location, gchar ** host, guint * port,
     goto out;
   }
   *host = g_strdup (h);
-  *port = p > 0 ? (guint) p : DEFAULT_PORT;
+  *port = p > 0 ? (guint) p : (*tls ? DEFAULT_TLS_PORT : DEFAULT_PORT);
+  /* rtmp://user:password@host/... as ffmpeg and rtmp2 take it (Adobe
+   * authentication); %-escapes decoded */
+  *user = *password = NULL;
+  if (userinfo && *userinfo) {
+    const gchar *colon = strchr (userinfo, ':');
+    gchar *u = colon ? g_strndup (userinfo, colon - userinfo) :
+        g_strdup (userinfo);
+
+    *user = g_uri_unescape_string (u, NULL);
+    g_free (u);
+    if (colon)
+      *password = g_uri_unescape_string (colon + 1, NULL);
+  }
   *app = g_strndup (pp, slash - pp);
   *stream = query ? g_strdup_printf ("%s?%s", slash + 1, query) :
       g_strdup (slash + 1);
@@ -168,6 +199,7 @@ parse_location (const gchar * location, gchar ** host, guint * port,
 
 out:
   g_free (scheme);
+  g_free (userinfo);
   g_free (path);
   g_free (h);
   g_free (query);
@@ -180,10 +212,11 @@ build_location (GstRtmpPublishSink * self)
 {
   const gchar *h = self->host ? self->host : "";
   gboolean v6 = strchr (h, ':') != NULL;
-  GString *s = g_string_new ("rtmp://");
+  GString *s = g_string_new (self->tls ? "rtmps://" : "rtmp://");
 
+  /* the credentials are not repeated (they would end up in logs) */
   g_string_append_printf (s, v6 ? "[%s]" : "%s", h);
-  if (self->port != DEFAULT_PORT)
+  if (self->port != (self->tls ? DEFAULT_TLS_PORT : DEFAULT_PORT))
     g_string_append_printf (s, ":%u", self->port);
   g_string_append_printf (s, "/%s/%s", self->application ?
       self->application : "", self->stream ? self->stream : "");
@@ -196,16 +229,19 @@ build_tc_url (GstRtmpPublishSink * self)
 {
   gboolean v6 = strchr (self->host, ':') != NULL;
 
-  return g_strdup_printf (v6 ? "rtmp://[%s]:%u/%s" : "rtmp://%s:%u/%s",
-      self->host, self->port, self->application);
+  /* reference §13: tcUrl keeps the rtmps scheme */
+  return g_strdup_printf (v6 ? "%s://[%s]:%u/%s" : "%s://%s:%u/%s",
+      self->tls ? "rtmps" : "rtmp", self->host, self->port,
+      self->application);
 }
 
 static gboolean
 set_location (GstRtmpPublishSink * self, const gchar * location,
     GError ** error)
 {
-  gchar *host = NULL, *app = NULL, *stream = NULL;
+  gchar *host = NULL, *app = NULL, *stream = NULL, *user = NULL, *pass = NULL;
   guint port = 0;
+  gboolean tls = FALSE;
 
   if (location == NULL) {
     GST_OBJECT_LOCK (self);
@@ -213,12 +249,21 @@ set_location (GstRtmpPublishSink * self, const gchar * location,
     g_clear_pointer (&self->application, g_free);
     g_clear_pointer (&self->stream, g_free);
     self->port = DEFAULT_PORT;
+    self->tls = FALSE;
     GST_OBJECT_UNLOCK (self);
     return TRUE;
   }
-  if (!parse_location (location, &host, &port, &app, &stream, error))
+  if (!parse_location (location, &host, &port, &app, &stream, &tls, &user,
+          &pass, error))
     return FALSE;
   GST_OBJECT_LOCK (self);
+  self->tls = tls;
+  if (user) {
+    g_free (self->username);
+    self->username = user;
+    g_free (self->password);
+    self->password = pass;
+  }
   g_free (self->host);
   g_free (self->application);
   g_free (self->stream);
@@ -284,7 +329,17 @@ on_state_changed (RtmpNetClient * client, RtmpNetClientState state,
       GST_OBJECT_LOCK (self);
       location = build_location (self);
       GST_OBJECT_UNLOCK (self);
-      if (g_error_matches (error, RTMP_ERROR, RTMP_ERROR_REJECTED)) {
+      if (g_error_matches (error, RTMP_ERROR, RTMP_ERROR_AUTH)) {
+        GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
+            ("Could not publish to %s. %s. Check the username and password "
+                "properties (or rtmp://user:password@host/... in location).",
+                location, error->message), ("%s", error->message));
+      } else if (g_error_matches (error, G_TLS_ERROR,
+              G_TLS_ERROR_BAD_CERTIFICATE)) {
+        GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
+            ("Could not publish to %s: %s", location, error->message),
+            ("%s", error->message));
+      } else if (g_error_matches (error, RTMP_ERROR, RTMP_ERROR_REJECTED)) {
         GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
             ("Could not publish to %s. %s. Check the application name, the "
                 "stream key and the server's publish permissions.", location,
@@ -347,6 +402,14 @@ gst_rtmp_publish_sink_start (GstBaseSink * bsink)
   config.reconnect_delay_ms = MAX (self->reconnect_delay, 1);
   config.max_queue_bytes = self->max_queue_bytes;
   config.drop_when_congested = self->drop_when_congested;
+  config.tls = self->tls;
+  config.tls_ca_file = self->tls_ca_file;
+  config.tls_validation = self->tls_validation;
+  config.username = self->username;
+  config.password = self->password;
+  if (self->tls && !self->tls_validation)
+    GST_WARNING_OBJECT (self, "tls-validation=false: the server's "
+        "certificate is not checked, anyone on the path can impersonate it");
   self->client = rtmp_net_client_new (&config, &callbacks, self);
   g_clear_pointer (&self->last_stats, gst_structure_free);
   GST_OBJECT_UNLOCK (self);
@@ -693,6 +756,21 @@ gst_rtmp_publish_sink_set_property (GObject * object, guint prop_id,
     case PROP_DROP_WHEN_CONGESTED:
       self->drop_when_congested = g_value_get_boolean (value);
       break;
+    case PROP_TLS_CA_FILE:
+      g_free (self->tls_ca_file);
+      self->tls_ca_file = g_value_dup_string (value);
+      break;
+    case PROP_TLS_VALIDATION:
+      self->tls_validation = g_value_get_boolean (value);
+      break;
+    case PROP_USERNAME:
+      g_free (self->username);
+      self->username = g_value_dup_string (value);
+      break;
+    case PROP_PASSWORD:
+      g_free (self->password);
+      self->password = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -755,6 +833,18 @@ gst_rtmp_publish_sink_get_property (GObject * object, guint prop_id,
     case PROP_DROP_WHEN_CONGESTED:
       g_value_set_boolean (value, self->drop_when_congested);
       break;
+    case PROP_TLS_CA_FILE:
+      g_value_set_string (value, self->tls_ca_file);
+      break;
+    case PROP_TLS_VALIDATION:
+      g_value_set_boolean (value, self->tls_validation);
+      break;
+    case PROP_USERNAME:
+      g_value_set_string (value, self->username);
+      break;
+    case PROP_PASSWORD:
+      g_value_set_string (value, self->password);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -771,6 +861,9 @@ gst_rtmp_publish_sink_finalize (GObject * object)
   g_free (self->application);
   g_free (self->stream);
   g_free (self->flash_version);
+  g_free (self->tls_ca_file);
+  g_free (self->username);
+  g_free (self->password);
   g_clear_pointer (&self->last_stats, gst_structure_free);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -787,6 +880,7 @@ gst_rtmp_publish_sink_init (GstRtmpPublishSink * self)
   self->reconnect_delay = DEFAULT_RECONNECT_DELAY;
   self->max_queue_bytes = DEFAULT_MAX_QUEUE_BYTES;
   self->drop_when_congested = DEFAULT_DROP_WHEN_CONGESTED;
+  self->tls_validation = DEFAULT_TLS_VALIDATION;
   /* a network sink: render as data comes, the server paces nothing */
   gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
 }
@@ -813,11 +907,12 @@ gst_rtmp_publish_sink_class_init (GstRtmpPublishSinkClass * klass)
           "rebuilds it from them", NULL, rw));
   g_object_class_install_property (gobject_class, PROP_HOST,
       g_param_spec_string ("host", "Host",
-          "Server host name or IPv4/IPv6 address (kept in sync with "
-          "location)", NULL, rw));
+          "RTMP server to connect to: a host name or an IPv4/IPv6 address "
+          "(the host part of location, kept in sync with it)", NULL, rw));
   g_object_class_install_property (gobject_class, PROP_PORT,
       g_param_spec_uint ("port", "Port",
-          "Server TCP port (kept in sync with location)", 1, 65535,
+          "TCP port of the RTMP server (1935 unless the server or the "
+          "location says otherwise; kept in sync with location)", 1, 65535,
           DEFAULT_PORT, rw));
   g_object_class_install_property (gobject_class, PROP_APPLICATION,
       g_param_spec_string ("application", "Application",
@@ -841,7 +936,8 @@ gst_rtmp_publish_sink_class_init (GstRtmpPublishSinkClass * klass)
           G_MAXUINT / 1000, DEFAULT_TIMEOUT, rw));
   g_object_class_install_property (gobject_class, PROP_FLASH_VERSION,
       g_param_spec_string ("flash-version", "Flash version",
-          "flashVer sent in connect; some servers look at it",
+          "flashVer string sent in the connect command; some ingest "
+          "servers look at it, OBS and ffmpeg send FMLE/3.0 (compatible; ...)",
           DEFAULT_FLASH_VERSION, rw));
   g_object_class_install_property (gobject_class, PROP_RECONNECT,
       g_param_spec_boolean ("reconnect", "Reconnect",
@@ -871,6 +967,24 @@ gst_rtmp_publish_sink_class_init (GstRtmpPublishSinkClass * klass)
           "When the queue is full, drop video inter frames (counted in "
           "stats) instead of blocking; for live sources that must not stall",
           DEFAULT_DROP_WHEN_CONGESTED, rw));
+  g_object_class_install_property (gobject_class, PROP_TLS_CA_FILE,
+      g_param_spec_string ("tls-ca-file", "TLS CA file",
+          "PEM file of CA certificates trusted for rtmps:// in addition to "
+          "the system store (for a self-signed or private CA)", NULL, rw));
+  g_object_class_install_property (gobject_class, PROP_TLS_VALIDATION,
+      g_param_spec_boolean ("tls-validation", "TLS validation",
+          "Verify the rtmps:// server's certificate and host name. FALSE "
+          "(insecure, warns): encrypt without knowing who the server is",
+          DEFAULT_TLS_VALIDATION, rw));
+  g_object_class_install_property (gobject_class, PROP_USERNAME,
+      g_param_spec_string ("username", "User name",
+          "User for Adobe authentication (authmod=adobe), answered when "
+          "the server challenges; also taken from "
+          "rtmp://user:password@host/... in location", NULL, rw));
+  g_object_class_install_property (gobject_class, PROP_PASSWORD,
+      g_param_spec_string ("password", "Password",
+          "Password for Adobe authentication (never sent in clear: the "
+          "server gets a salted hash)", NULL, rw));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "bytes-out, bytes-in, messages-out, acked-bytes, chunk-size, "
@@ -881,8 +995,12 @@ gst_rtmp_publish_sink_class_init (GstRtmpPublishSinkClass * klass)
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class,
       "RTMP publishing sink", "Sink/Network",
-      "Publishes an FLV stream to an RTMP server",
-      "The gst-rtmp-ingest authors");
+      "RTMP client: publishes an FLV stream (from flvmux streamable=true) "
+      "to an RTMP server such as nginx-rtmp, YouTube/Twitch ingest or "
+      "rtmpingestsrc, optionally reconnecting. Example: gst-launch-1.0 -e "
+      "videotestsrc is-live=true ! x264enc tune=zerolatency ! flvmux "
+      "streamable=true ! rtmppublishsink "
+      "location=rtmp://HOST:1935/live/KEY", "The gst-rtmp-ingest authors");
 
   base_class->start = GST_DEBUG_FUNCPTR (gst_rtmp_publish_sink_start);
   base_class->stop = GST_DEBUG_FUNCPTR (gst_rtmp_publish_sink_stop);
@@ -907,8 +1025,7 @@ uri_get_type (GType type)
 static const gchar *const *
 uri_get_protocols (GType type)
 {
-  /* rtmps:// once TLS lands */
-  static const gchar *protocols[] = { "rtmp", NULL };
+  static const gchar *protocols[] = { "rtmp", "rtmps", NULL };
 
   return protocols;
 }

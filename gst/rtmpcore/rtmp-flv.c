@@ -870,6 +870,9 @@ rtmp_flv_parser_get_header_flags (RtmpFlvParser * parser, guint8 * flags)
   return parser->have_header;
 }
 
+static RtmpFlvParseResult parser_fail (RtmpFlvParser * parser,
+    GError ** error, const gchar * format, ...) G_GNUC_PRINTF (3, 4);
+
 /* Sets the sticky error; always RTMP_ERROR_FLV. */
 static RtmpFlvParseResult
 parser_fail (RtmpFlvParser * parser, GError ** error, const gchar * format, ...)

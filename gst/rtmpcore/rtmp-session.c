@@ -44,6 +44,12 @@ struct _RtmpSession
   gchar *swf_url;
   guint32 client_chunk_size;
   guint32 client_window_ack_size;
+  gchar *username;
+  gchar *password;
+  gchar *auth_query;
+
+  /* server: Adobe authentication (NULL: none) */
+  RtmpAuthServer *auth;
 
   RtmpHandshake *hs;
   gboolean handshake_done;
@@ -171,6 +177,10 @@ rtmp_session_event_type_get_name (RtmpSessionEventType type)
       return "status";
     case RTMP_SESSION_EVENT_CLOSE_REQUESTED:
       return "close-requested";
+    case RTMP_SESSION_EVENT_CONNECT_REJECTED:
+      return "connect-rejected";
+    case RTMP_SESSION_EVENT_AUTH_RETRY:
+      return "auth-retry";
   }
   return "unknown";
 }
@@ -258,6 +268,19 @@ rtmp_session_new_client (const RtmpLimits * limits,
   s->swf_url = g_strdup (config->swf_url);
   s->client_chunk_size = sanitize_chunk_size (config->chunk_size);
   s->client_window_ack_size = config->window_ack_size;
+  s->username = g_strdup (config->username);
+  s->password = g_strdup (config->password);
+  s->auth_query = g_strdup (config->auth_query);
+  if (s->auth_query && *s->auth_query) {
+    /* reference §1: the query goes on both app and tcUrl (ffmpeg, rtmp2) */
+    gchar *tmp = s->app;
+
+    s->app = g_strdup_printf ("%s?%s", tmp, s->auth_query);
+    g_free (tmp);
+    tmp = s->tc_url;
+    s->tc_url = g_strdup_printf ("%s?%s", tmp, s->auth_query);
+    g_free (tmp);
+  }
   rtmp_handshake_set_client_digest (s->hs, config->digest_handshake);
   s->state = RTMP_SESSION_STATE_NEW;
   return s;
@@ -282,6 +305,7 @@ rtmp_session_event_clear (RtmpSessionEvent * event)
   g_free (event->level);
   g_free (event->code);
   g_free (event->description);
+  g_free (event->user);
   memset (event, 0, sizeof (*event));
 }
 
@@ -308,10 +332,30 @@ rtmp_session_free (RtmpSession * s)
   g_free (s->stream);
   g_free (s->flash_ver);
   g_free (s->swf_url);
+  g_free (s->username);
+  if (s->password)
+    memset (s->password, 0, strlen (s->password));
+  g_free (s->password);
+  g_free (s->auth_query);
+  if (s->auth)
+    rtmp_auth_server_unref (s->auth);
   g_free (s->publish_app);
   g_free (s->publish_raw_name);
   g_free (s->publish_name);
   g_free (s);
+}
+
+void
+rtmp_session_set_auth (RtmpSession * s, RtmpAuthServer * auth)
+{
+  g_return_if_fail (s != NULL);
+  g_return_if_fail (s->role == RTMP_SESSION_ROLE_SERVER);
+
+  if (auth)
+    rtmp_auth_server_ref (auth);
+  if (s->auth)
+    rtmp_auth_server_unref (s->auth);
+  s->auth = auth;
 }
 
 RtmpSessionRole
@@ -719,6 +763,7 @@ server_connect (RtmpSession * s, const RtmpCommand * cmd, GError ** error)
   RtmpAmfValue *enc, *props, *info;
   RtmpSessionEvent *ev;
   gboolean invalid;
+  gchar *user = NULL, *tc_url_stripped = NULL;
 
   if (s->state != RTMP_SESSION_STATE_CONNECTING) {
     g_set_error (error, RTMP_ERROR, RTMP_ERROR_PROTOCOL,
@@ -764,9 +809,40 @@ server_connect (RtmpSession * s, const RtmpCommand * cmd, GError ** error)
   if (object_encoding != 3)
     object_encoding = 0;
 
+  if (s->auth) {
+    /* reference §1, §9.3: Adobe authentication travels as a query on app
+     * (and tcUrl); refusals and challenges are _error Connect.Rejected */
+    const gchar *q = memchr (app, '?', app_len);
+    gchar *query = q ? g_strndup (q + 1, app_len - (q + 1 - app)) : NULL;
+    gchar *description = NULL;
+    RtmpAuthServerResult r;
+
+    r = rtmp_auth_server_check (s->auth, query, &user, &description);
+    g_free (query);
+    if (r != RTMP_AUTH_SERVER_ACCEPT) {
+      GST_INFO ("connect: authentication %s: %s", r ==
+          RTMP_AUTH_SERVER_CHALLENGE ? "challenge" : "refused", description);
+      send_command (s, cmd->type, RTMP_CSID_COMMAND, 0, "_error", cmd->tid,
+          rtmp_amf_value_new_null (), make_status ("error",
+              "NetConnection.Connect.Rejected", description), NULL);
+      ev = push_event (s, RTMP_SESSION_EVENT_CONNECT_REJECTED);
+      ev->code = g_strdup ("NetConnection.Connect.Rejected");
+      ev->description = description;
+      ev->reason = g_strdup (r == RTMP_AUTH_SERVER_CHALLENGE ? "challenge" :
+          "refused");
+      s->state = RTMP_SESSION_STATE_REJECTED;
+      return TRUE;
+    }
+    if (q)
+      app_len = q - app;
+    if (tc_url && strchr (tc_url, '?'))
+      tc_url_stripped = g_strndup (tc_url, strchr (tc_url, '?') - tc_url);
+  }
+
   ev = push_event (s, RTMP_SESSION_EVENT_CONNECT);
   ev->app = g_strndup (app, app_len);
-  ev->tc_url = g_strdup (tc_url);
+  ev->tc_url = tc_url_stripped ? tc_url_stripped : g_strdup (tc_url);
+  ev->user = user;
   ev->flash_ver = g_strdup (flash_ver);
   ev->swf_url = g_strdup (swf_url);
   ev->object_encoding = object_encoding;
@@ -774,8 +850,9 @@ server_connect (RtmpSession * s, const RtmpCommand * cmd, GError ** error)
   g_free (s->publish_app);
   s->publish_app = g_strndup (app, app_len);
 
-  GST_INFO ("connect: app '%s' tcUrl '%s' flashVer '%s'", app,
-      GST_STR_NULL (tc_url), GST_STR_NULL (flash_ver));
+  GST_INFO ("connect: app '%s' tcUrl '%s' flashVer '%s' user '%s'",
+      s->publish_app, GST_STR_NULL (ev->tc_url), GST_STR_NULL (flash_ver),
+      GST_STR_NULL (ev->user));
 
   /* reference §9.4: WinAck, SetPeerBandwidth (dynamic), StreamBegin(0),
    * SetChunkSize, _result */
@@ -1226,6 +1303,42 @@ client_rejected (RtmpSession * s, const RtmpCommand * cmd,
     s->state = RTMP_SESSION_STATE_REJECTED;
 }
 
+/* reference §1, §9.3: a refused connect may be an Adobe challenge */
+static void
+client_connect_error (RtmpSession * s, const RtmpCommand * cmd)
+{
+  const RtmpAmfValue *info = cmd_arg (cmd, 3);
+  const gchar *desc = NULL;
+  gchar *query = NULL, *reason = NULL;
+  RtmpAuthClientResult r;
+  RtmpSessionEvent *ev;
+
+  if (is_object (info))
+    desc = rtmp_amf_value_lookup_string (info, "description");
+  r = rtmp_auth_client_handle_error (desc, s->username, s->password,
+      s->auth_query, NULL, &query, &reason);
+  if (r == RTMP_AUTH_CLIENT_NOT_AUTH) {
+    client_rejected (s, cmd, "connect");
+    return;
+  }
+  if (r == RTMP_AUTH_CLIENT_RETRY) {
+    GST_INFO ("connect: authentication challenge, reconnecting with "
+        "authmod=adobe (%s)", strstr (query, "response=") ? "response" :
+        "user name");
+    ev = push_event (s, RTMP_SESSION_EVENT_AUTH_RETRY);
+    ev->query = query;
+    ev->description = g_strdup (desc);
+    s->state = RTMP_SESSION_STATE_REJECTED;
+    return;
+  }
+  /* FAILED: a refusal whose description says why */
+  ev = push_event (s, RTMP_SESSION_EVENT_REJECTED);
+  fill_status (ev, cmd, "connect");
+  ev->reason = reason;
+  GST_WARNING ("server refused connect: %s (%s)", reason, GST_STR_NULL (desc));
+  s->state = RTMP_SESSION_STATE_REJECTED;
+}
+
 static void
 client_connected (RtmpSession * s, const RtmpCommand * cmd)
 {
@@ -1331,7 +1444,7 @@ client_handle_command (RtmpSession * s, const RtmpCommand * cmd,
     if (cmd->tid == s->connect_tid
         && s->state == RTMP_SESSION_STATE_CONNECTING) {
       if (is_error)
-        client_rejected (s, cmd, "connect");
+        client_connect_error (s, cmd);
       else
         client_connected (s, cmd);
       return TRUE;
@@ -1600,6 +1713,15 @@ rtmp_session_feed (RtmpSession * s, const guint8 * data, gsize size,
     return FALSE;
   }
 
+  if (s->role == RTMP_SESSION_ROLE_SERVER
+      && s->state == RTMP_SESSION_STATE_REJECTED) {
+    /* authentication refused the connect: the peer is being closed */
+    s->bytes_in += size;
+    if (consumed)
+      *consumed = size;
+    return TRUE;
+  }
+
   while (off < size && !s->blocked) {
     gsize c = 0;
 
@@ -1636,6 +1758,13 @@ rtmp_session_feed (RtmpSession * s, const guint8 * data, gsize size,
         rtmp_message_clear (&msg);
         if (!ok)
           goto failed;
+        if (s->role == RTMP_SESSION_ROLE_SERVER
+            && s->state == RTMP_SESSION_STATE_REJECTED) {
+          /* refused by authentication: the rest is discarded */
+          s->bytes_in += size - off;
+          off = size;
+          break;
+        }
         continue;
       }
       break;

@@ -9,6 +9,7 @@
 #include <gst/gst.h>
 
 #include "rtmp-amf.h"
+#include "rtmp-auth.h"
 #include "rtmp-limits.h"
 #include "rtmp-message.h"
 
@@ -57,6 +58,11 @@ typedef struct
  * @chunk_size: our outgoing chunk size, sent right after connect's _result
  * @window_ack_size: the window we announce after connect's _result (0: none)
  * @digest_handshake: send a digest C1 (default %TRUE)
+ * @username, @password: credentials for Adobe authentication (reference
+ *     §1, rtmp-auth.h); %NULL: none (a challenge is then a refusal)
+ * @auth_query: the authentication query of this connection (appended to
+ *     app and tcUrl after '?'), from an earlier %RTMP_SESSION_EVENT_AUTH_RETRY;
+ *     %NULL for the first connection
  *
  * The strings are copied by rtmp_session_new_client().
  * rtmp_client_config_init() fills the defaults (strings %NULL).
@@ -71,6 +77,9 @@ typedef struct
   guint32 chunk_size;
   guint32 window_ack_size;
   gboolean digest_handshake;
+  const gchar *username;
+  const gchar *password;
+  const gchar *auth_query;
 } RtmpClientConfig;
 
 void rtmp_server_config_init (RtmpServerConfig * config);
@@ -124,6 +133,15 @@ typedef enum
                                  * _error after publishing started */
   RTMP_SESSION_EVENT_STATUS,    /* level, code, description: other onStatus */
   RTMP_SESSION_EVENT_CLOSE_REQUESTED,   /* command: "deleteStream"/"close" */
+  /* server: connect refused by authentication (code, description: what
+   * the peer got in its _error, reason: "challenge" or "refused"); the
+   * caller closes the connection once the output is sent. Later input is
+   * discarded. */
+  RTMP_SESSION_EVENT_CONNECT_REJECTED,
+  /* client: the server challenged us (Adobe authentication): reconnect
+   * with a new session whose auth_query is @query (description: the
+   * server's). This session is finished. */
+  RTMP_SESSION_EVENT_AUTH_RETRY,
 } RtmpSessionEventType;
 
 const gchar *rtmp_session_event_type_get_name (RtmpSessionEventType type);
@@ -163,6 +181,8 @@ typedef struct
   gdouble transaction_id;
 
   guint32 value;
+
+  gchar *user;                  /* CONNECT: the authenticated user, or NULL */
 } RtmpSessionEvent;
 
 void rtmp_session_event_clear (RtmpSessionEvent * event);
@@ -185,6 +205,12 @@ RtmpSessionRole rtmp_session_get_role (const RtmpSession * session);
  * rest again afterwards. */
 gboolean rtmp_session_feed (RtmpSession * session, const guint8 * data,
     gsize size, gsize * consumed, GError ** error);
+
+/* server: require Adobe authentication (authmod=adobe) in connect; the
+ * session takes a reference. Call before feeding. With it, the CONNECT
+ * event's app and tc_url are without the "?authmod=..." query and its
+ * user is set. */
+void rtmp_session_set_auth (RtmpSession * session, RtmpAuthServer * auth);
 
 /* TRUE while a publish request waits for accept/reject */
 gboolean rtmp_session_is_blocked (const RtmpSession * session);

@@ -25,6 +25,7 @@
 #include "rtmp-net-client.h"
 #include "rtmp-error.h"
 #include "rtmp-flv.h"
+#include "rtmp-net-tls.h"
 
 #include <string.h>
 #include <netinet/in.h>
@@ -43,6 +44,9 @@ GST_DEBUG_CATEGORY_STATIC (rtmp_net_client_debug);
  * answers to FCUnpublish/deleteStream) before closing. */
 #define DRAIN_TIMEOUT_MS 500
 #define TICK_MS 250
+/* Adobe authentication takes two extra connections (reference §1); a
+ * server that keeps challenging is refused after this many. */
+#define MAX_AUTH_RETRIES 3
 
 enum
 {
@@ -57,6 +61,7 @@ struct _RtmpNetClient
   /* immutable after new() */
   RtmpNetClientConfig config;   /* strings point to the copies below */
   gchar *host, *app, *tc_url, *stream, *flash_ver;
+  gchar *tls_ca_file, *username, *password;
   gchar *host_port;             /* "host:port" / "[v6]:port" for messages */
   RtmpNetClientCallbacks callbacks;
   gpointer user_data;
@@ -107,6 +112,13 @@ struct _RtmpNetClient
   guint64 tick_bytes;
   gint64 tick_time_us;
   guint8 *inbuf;
+  /* RTMPS */
+  RtmpNetTlsContext *tls_context;
+  RtmpNetTls *tls;
+  guint8 *plainbuf;             /* decrypted bytes */
+  /* Adobe authentication: the query of the next connection */
+  gchar *auth_query;
+  guint auth_retries;
 };
 
 static void connect_attempt (RtmpNetClient * self);
@@ -165,6 +177,7 @@ rtmp_net_client_config_init (RtmpNetClientConfig * config)
   /* ~2 s of a 8 Mbit/s stream */
   config->max_queue_bytes = 2 * 1024 * 1024;
   config->drop_when_congested = FALSE;
+  config->tls_validation = TRUE;
 }
 
 RtmpNetClient *
@@ -186,6 +199,12 @@ rtmp_net_client_new (const RtmpNetClientConfig * config,
   self->tc_url = g_strdup (config->tc_url);
   self->stream = g_strdup (config->stream);
   self->flash_ver = g_strdup (config->flash_ver);
+  self->tls_ca_file = g_strdup (config->tls_ca_file);
+  self->username = g_strdup (config->username);
+  self->password = g_strdup (config->password);
+  self->config.tls_ca_file = self->tls_ca_file;
+  self->config.username = self->username;
+  self->config.password = self->password;
   self->host_port = g_strdup_printf (strchr (config->host, ':') ?
       "[%s]:%u" : "%s:%u", config->host, config->port);
   self->config.host = self->host;
@@ -233,6 +252,13 @@ rtmp_net_client_free (RtmpNetClient * self)
   g_free (self->tc_url);
   g_free (self->stream);
   g_free (self->flash_ver);
+  g_free (self->tls_ca_file);
+  g_free (self->username);
+  if (self->password)
+    memset (self->password, 0, strlen (self->password));
+  g_free (self->password);
+  g_free (self->auth_query);
+  rtmp_net_tls_context_unref (self->tls_context);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
   g_free (self);
@@ -321,6 +347,7 @@ teardown_connection (RtmpNetClient * self)
   self->socket = NULL;
   g_clear_object (&self->connection);
   g_clear_pointer (&self->session, rtmp_session_free);
+  g_clear_pointer (&self->tls, rtmp_net_tls_free);
   g_queue_clear_full (&self->out, (GDestroyNotify) gst_buffer_unref);
   self->out_offset = 0;
   self->out_bytes = 0;
@@ -331,6 +358,8 @@ teardown_connection (RtmpNetClient * self)
 static const gchar *
 stage_name (RtmpNetClient * self)
 {
+  if (self->tls && !rtmp_net_tls_is_established (self->tls))
+    return "the TLS handshake";
   if (self->session == NULL)
     return "the TCP connection";
   switch (rtmp_session_get_state (self->session)) {
@@ -528,25 +557,70 @@ write_pending (RtmpNetClient * self)
   return TRUE;
 }
 
+/* RTMPS: encrypts @buf; FALSE (and the connection is lost) on failure */
+static gboolean
+encrypt_buffer (RtmpNetClient * self, GstBuffer * buf)
+{
+  guint m, n_mem = gst_buffer_n_memory (buf);
+  GError *err = NULL;
+
+  for (m = 0; m < n_mem; m++) {
+    GstMemory *mem = gst_buffer_peek_memory (buf, m);
+    GstMapInfo map;
+    gboolean ok;
+
+    if (!gst_memory_map (mem, &map, GST_MAP_READ)) {
+      GST_ERROR ("cannot map a memory to encrypt it");
+      continue;
+    }
+    ok = rtmp_net_tls_write (self->tls, map.data, map.size, &err);
+    gst_memory_unmap (mem, &map);
+    if (!ok) {
+      connection_lost (self, err);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static void
+queue_tls_output (RtmpNetClient * self)
+{
+  GstBuffer *buf;
+
+  while (self->tls && (buf = rtmp_net_tls_take_output (self->tls))) {
+    self->out_bytes += gst_buffer_get_size (buf);
+    g_queue_push_tail (&self->out, buf);
+  }
+}
+
 static void
 flush_output (RtmpNetClient * self)
 {
   GstBufferList *list;
   guint i, n;
 
-  if (self->session == NULL || self->socket == NULL)
+  if (self->socket == NULL)
     return;
-  list = rtmp_session_take_output (self->session);
+  list = self->session ? rtmp_session_take_output (self->session) : NULL;
   if (list) {
     n = gst_buffer_list_length (list);
     for (i = 0; i < n; i++) {
       GstBuffer *buf = gst_buffer_list_get (list, i);
 
+      if (self->tls) {
+        if (!encrypt_buffer (self, buf)) {
+          gst_buffer_list_unref (list);
+          return;
+        }
+        continue;
+      }
       self->out_bytes += gst_buffer_get_size (buf);
       g_queue_push_tail (&self->out, gst_buffer_ref (buf));
     }
     gst_buffer_list_unref (list);
   }
+  queue_tls_output (self);
   if (self->write_source == NULL)
     write_pending (self);
 }
@@ -699,11 +773,36 @@ handle_events (RtmpNetClient * self)
       case RTMP_SESSION_EVENT_CONNECTED:
         GST_INFO ("connected to application '%s'", self->app);
         break;
+      case RTMP_SESSION_EVENT_AUTH_RETRY:
+        /* reference §1: the next connection carries the query */
+        if (++self->auth_retries > MAX_AUTH_RETRIES) {
+          GError *err = g_error_new (RTMP_ERROR, RTMP_ERROR_AUTH,
+              "Authentication at %s failed: the server keeps challenging "
+              "(%s)", self->server_address, GST_STR_NULL (ev.description));
+
+          rtmp_session_event_clear (&ev);
+          fatal (self, err);
+          return FALSE;
+        }
+        GST_INFO ("authentication: reconnecting to %s with %s",
+            self->host_port, strstr (ev.query, "response=") ?
+            "our response" : "the user name");
+        g_free (self->auth_query);
+        self->auth_query = g_steal_pointer (&ev.query);
+        rtmp_session_event_clear (&ev);
+        teardown_connection (self);
+        destroy_source (&self->attempt_timer);
+        connect_attempt (self);
+        return FALSE;
       case RTMP_SESSION_EVENT_PUBLISH_STARTED:{
         gboolean again;
 
         GST_INFO ("publishing '%s' on stream %u", self->stream, ev.stream_id);
         destroy_source (&self->attempt_timer);
+        /* a later reconnection starts the authentication afresh (the
+         * server's challenge is single-use) */
+        g_clear_pointer (&self->auth_query, g_free);
+        self->auth_retries = 0;
         self->attempt = 0;
         g_mutex_lock (&self->lock);
         again = self->ever_published;
@@ -728,6 +827,16 @@ handle_events (RtmpNetClient * self)
          * publish until it times out: BadName then is worth retrying */
         retry = published
             && g_strcmp0 (ev.code, "NetStream.Publish.BadName") == 0;
+        if (ev.reason) {
+          /* Adobe authentication refused (rtmp-auth.h): say so first */
+          err = g_error_new (RTMP_ERROR, RTMP_ERROR_AUTH,
+              "Authentication at %s failed: %s (%s: %s)",
+              self->server_address, ev.reason, ev.code ? ev.code :
+              "no code", ev.description ? ev.description : "no description");
+          rtmp_session_event_clear (&ev);
+          fatal (self, err);
+          return FALSE;
+        }
         err = g_error_new (retry ? G_IO_ERROR : RTMP_ERROR,
             retry ? G_IO_ERROR_EXISTS : RTMP_ERROR_REJECTED,
             "The server %s refused %s: %s (%s)", self->server_address,
@@ -776,6 +885,102 @@ handle_events (RtmpNetClient * self)
   return self->session != NULL;
 }
 
+/* FALSE if the connection is gone */
+static gboolean
+feed_session (RtmpNetClient * self, const guint8 * data, gsize n)
+{
+  gsize off = 0;
+  GError *err = NULL;
+
+  while (off < n) {
+    gsize consumed = 0;
+
+    if (!rtmp_session_feed (self->session, data + off, n - off, &consumed,
+            &err)) {
+      g_prefix_error (&err, "Protocol error from %s: ", self->server_address);
+      connection_lost (self, err);
+      return FALSE;
+    }
+    off += consumed;
+    if (!handle_events (self))
+      return FALSE;
+    flush_output (self);
+    if (self->session == NULL)
+      return FALSE;
+    if (consumed == 0)
+      break;                    /* client sessions never block */
+  }
+  pump (self);
+  return self->session != NULL;
+}
+
+static void start_session (RtmpNetClient * self);
+
+/* RTMPS: advances the TLS handshake (then starts the RTMP session) and
+ * feeds decrypted bytes to the session; FALSE if the connection is gone */
+static gboolean
+pump_tls (RtmpNetClient * self)
+{
+  GError *err = NULL;
+
+  if (!rtmp_net_tls_is_established (self->tls)) {
+    if (!rtmp_net_tls_handshake (self->tls, &err)) {
+      /* a refused certificate is not worth retrying: the configuration
+       * must change */
+      if (g_error_matches (err, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE)) {
+        GError *e = g_error_new (G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE,
+            "%s. Set tls-ca-file to the CA certificate that signed it, or "
+            "tls-validation=false to skip the check (insecure)",
+            err->message);
+
+        g_error_free (err);
+        fatal (self, e);
+        return FALSE;
+      }
+      g_prefix_error (&err, "RTMPS connection to %s: ", self->host_port);
+      connection_lost (self, err);
+      return FALSE;
+    }
+    flush_output (self);
+    if (self->socket == NULL)
+      return FALSE;
+    if (!rtmp_net_tls_is_established (self->tls))
+      return TRUE;
+    start_session (self);
+    if (self->session == NULL)
+      return FALSE;
+  }
+
+  for (;;) {
+    gsize n = 0;
+    RtmpNetTlsReadResult r;
+
+    r = rtmp_net_tls_read (self->tls, self->plainbuf, READ_SIZE, &n, &err);
+    if (r == RTMP_NET_TLS_READ_DATA) {
+      GST_MEMDUMP ("<<< decrypted", self->plainbuf, n);
+      if (!feed_session (self, self->plainbuf, n))
+        return FALSE;
+      continue;
+    }
+    if (r == RTMP_NET_TLS_READ_ERROR) {
+      g_prefix_error (&err, "RTMPS connection to %s: ", self->host_port);
+      connection_lost (self, err);
+      return FALSE;
+    }
+    if (r == RTMP_NET_TLS_READ_CLOSED) {
+      connection_lost (self, read_state (self) ==
+          RTMP_NET_CLIENT_STATE_CONNECTING ? closed_during_setup (self,
+              NULL) : io_failed (self, g_error_new_literal (G_IO_ERROR,
+                  G_IO_ERROR_CONNECTION_CLOSED, "TLS close_notify"),
+              "Reading from"));
+      return FALSE;
+    }
+    break;
+  }
+  flush_output (self);
+  return self->session != NULL;
+}
+
 static gboolean
 on_readable (GSocket * socket, GIOCondition cond, gpointer user_data)
 {
@@ -784,7 +989,6 @@ on_readable (GSocket * socket, GIOCondition cond, gpointer user_data)
   for (;;) {
     GError *err = NULL;
     gssize n;
-    gsize off = 0;
 
     n = g_socket_receive_with_blocking (self->socket, (gchar *) self->inbuf,
         READ_SIZE, FALSE, NULL, &err);
@@ -793,7 +997,12 @@ on_readable (GSocket * socket, GIOCondition cond, gpointer user_data)
         g_clear_error (&err);
         return G_SOURCE_CONTINUE;
       }
-      if (self->half_closed) {
+      /* after our FIN a clean close is EOF (n == 0); a reset means the
+       * server dropped the connection with our data unread (nginx-rtmp
+       * `deny publish` closes right after Publish.Start): not a success */
+      if (self->half_closed
+          && !g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED)
+          && !g_error_matches (err, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE)) {
         g_clear_error (&err);
         finish_done (self);
         return G_SOURCE_REMOVE;
@@ -825,26 +1034,13 @@ on_readable (GSocket * socket, GIOCondition cond, gpointer user_data)
     if (self->half_closed)
       continue;                 /* draining: the answers do not matter */
 
-    while (off < (gsize) n) {
-      gsize consumed = 0;
-
-      if (!rtmp_session_feed (self->session, self->inbuf + off, n - off,
-              &consumed, &err)) {
-        g_prefix_error (&err, "Protocol error from %s: ", self->server_address);
-        connection_lost (self, err);
+    if (self->tls) {
+      rtmp_net_tls_feed (self->tls, self->inbuf, n);
+      if (!pump_tls (self))
         return G_SOURCE_REMOVE;
-      }
-      off += consumed;
-      if (!handle_events (self))
-        return G_SOURCE_REMOVE;
-      flush_output (self);
-      if (self->session == NULL)
-        return G_SOURCE_REMOVE;
-      if (consumed == 0)
-        break;                  /* client sessions never block */
+      continue;
     }
-    pump (self);
-    if (self->session == NULL)
+    if (!feed_session (self, self->inbuf, n))
       return G_SOURCE_REMOVE;
   }
 }
@@ -874,7 +1070,6 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
   RtmpNetClient *self = user_data;
   GSocketConnection *conn;
   GError *err = NULL;
-  RtmpClientConfig cfg;
   GSocketAddress *addr;
 
   self->connect_pending--;
@@ -920,21 +1115,39 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
   g_clear_object (&addr);
   GST_INFO ("TCP connection to %s established", self->server_address);
 
-  rtmp_client_config_init (&cfg);
-  cfg.app = self->app;
-  cfg.tc_url = self->tc_url;
-  cfg.stream = self->stream;
-  cfg.flash_ver = self->flash_ver;
-  cfg.chunk_size = self->config.chunk_size;
-  self->session = rtmp_session_new_client (NULL, &cfg);
-  rtmp_session_client_start (self->session);
-
   self->read_source = g_socket_create_source (self->socket,
       G_IO_IN | G_IO_ERR | G_IO_HUP, NULL);
   g_source_set_callback (self->read_source,
       (GSourceFunc) (GCallback) on_readable, self, NULL);
   g_source_attach (self->read_source, self->context);
   self->last_progress_us = g_get_monotonic_time ();
+
+  if (self->config.tls) {
+    /* reference §13: TLS first, the RTMP handshake inside it */
+    self->tls = rtmp_net_tls_new_client (self->tls_context, self->host);
+    pump_tls (self);
+    return;
+  }
+  start_session (self);
+}
+
+/* the RTMP session of this connection: handshake and connect */
+static void
+start_session (RtmpNetClient * self)
+{
+  RtmpClientConfig cfg;
+
+  rtmp_client_config_init (&cfg);
+  cfg.app = self->app;
+  cfg.tc_url = self->tc_url;
+  cfg.stream = self->stream;
+  cfg.flash_ver = self->flash_ver;
+  cfg.chunk_size = self->config.chunk_size;
+  cfg.username = self->username;
+  cfg.password = self->password;
+  cfg.auth_query = self->auth_query;
+  self->session = rtmp_session_new_client (NULL, &cfg);
+  rtmp_session_client_start (self->session);
   flush_output (self);
 }
 
@@ -948,6 +1161,20 @@ connect_attempt (RtmpNetClient * self)
   self->half_closed = FALSE;
   set_state (self, RTMP_NET_CLIENT_STATE_CONNECTING, NULL);
 
+  if (self->config.tls && self->tls_context == NULL) {
+    GError *err = NULL;
+
+    if (!self->config.tls_validation)
+      GST_WARNING ("TLS certificate validation is off (tls-validation="
+          "false): the connection to %s is encrypted but the server is not "
+          "authenticated", self->host_port);
+    self->tls_context = rtmp_net_tls_context_new_client (self->tls_ca_file,
+        self->config.tls_validation, &err);
+    if (self->tls_context == NULL) {
+      fatal (self, err);
+      return;
+    }
+  }
   GST_INFO ("connecting to %s (attempt %u)", self->host_port, self->attempt);
   /* GNetworkAddress takes host names and IPv4/IPv6 literals alike */
   addr = g_network_address_new (self->host, self->config.port);
@@ -998,6 +1225,9 @@ connection_lost (RtmpNetClient * self, GError * err)
   guint i;
 
   teardown_connection (self);
+  /* authentication starts afresh on the next connection */
+  g_clear_pointer (&self->auth_query, g_free);
+  self->auth_retries = 0;
 
   g_mutex_lock (&self->lock);
   /* refusals are final; reconnection only after a publish had started
@@ -1116,6 +1346,7 @@ thread_func (gpointer user_data)
   /* no system proxy for RTMP, no TLS here (rtmps is for later) */
   g_socket_client_set_enable_proxy (self->sock_client, FALSE);
   self->inbuf = g_malloc (READ_SIZE);
+  self->plainbuf = g_malloc (READ_SIZE);
   self->tick = add_timeout (self, TICK_MS, on_tick);
 
   connect_attempt (self);
@@ -1130,6 +1361,7 @@ thread_func (gpointer user_data)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->sock_client);
   g_clear_pointer (&self->inbuf, g_free);
+  g_clear_pointer (&self->plainbuf, g_free);
   g_main_context_pop_thread_default (self->context);
   return NULL;
 }

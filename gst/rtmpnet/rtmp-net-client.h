@@ -48,6 +48,13 @@ const gchar *rtmp_net_client_state_get_name (RtmpNetClientState state);
  *     beyond it blocks (or drops, see @drop_when_congested)
  * @drop_when_congested: drop video inter frames instead of blocking when
  *     the queue is full
+ * @tls: RTMPS: TLS (OpenSSL) before the RTMP handshake (reference §13)
+ * @tls_ca_file: PEM file of extra trusted CA certificates (NULL: system
+ *     store only)
+ * @tls_validation: verify the server certificate and host name (default
+ *     %TRUE); a refused certificate is fatal (G_TLS_ERROR_BAD_CERTIFICATE)
+ * @username, @password: Adobe authentication credentials (NULL: none); a
+ *     refusal of them is fatal (RTMP_ERROR_AUTH)
  *
  * Strings are copied by rtmp_net_client_new().
  * rtmp_net_client_config_init() fills the defaults (strings %NULL).
@@ -68,6 +75,11 @@ typedef struct
   guint max_reconnect_delay_ms;
   gsize max_queue_bytes;
   gboolean drop_when_congested;
+  gboolean tls;
+  const gchar *tls_ca_file;
+  gboolean tls_validation;
+  const gchar *username;
+  const gchar *password;
 } RtmpNetClientConfig;
 
 void rtmp_net_client_config_init (RtmpNetClientConfig * config);

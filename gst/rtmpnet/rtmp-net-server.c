@@ -94,6 +94,12 @@ struct _RtmpNetConnection
   gboolean write_failed;
   gboolean refused;             /* publish refused: close after flushing */
   gboolean eof;
+
+  /* RTMPS (reference §13): decided by the first byte received */
+  gboolean mode_decided;
+  gint is_tls;                  /* atomic */
+  RtmpNetTls *tls;
+  guint8 *cipherbuf;            /* socket reads before decryption */
 };
 
 static void
@@ -158,6 +164,8 @@ rtmp_net_connection_unref (RtmpNetConnection * conn)
   g_queue_clear_full (&conn->out, (GDestroyNotify) gst_buffer_unref);
   if (conn->session)
     rtmp_session_free (conn->session);
+  rtmp_net_tls_free (conn->tls);
+  g_free (conn->cipherbuf);
   g_clear_object (&conn->socket);
   g_main_context_unref (conn->context);
   g_free (conn->inbuf);
@@ -171,6 +179,12 @@ const gchar *
 rtmp_net_connection_get_peer (RtmpNetConnection * conn)
 {
   return conn->peer;
+}
+
+gboolean
+rtmp_net_connection_is_tls (RtmpNetConnection * conn)
+{
+  return g_atomic_int_get (&conn->is_tls);
 }
 
 guint64
@@ -458,6 +472,51 @@ conn_write_queued (RtmpNetConnection * conn)
   }
 }
 
+/* RTMPS: encrypts @buf into the TLS layer's output (FALSE: failed and
+ * the connection is closed) */
+static gboolean
+conn_encrypt (RtmpNetConnection * conn, GstBuffer * buf)
+{
+  guint m, n_mem = gst_buffer_n_memory (buf);
+  GError *err = NULL;
+
+  for (m = 0; m < n_mem; m++) {
+    GstMemory *mem = gst_buffer_peek_memory (buf, m);
+    GstMapInfo map;
+    gboolean ok;
+
+    if (!gst_memory_map (mem, &map, GST_MAP_READ)) {
+      GST_ERROR ("could not map an output memory");
+      continue;
+    }
+    ok = rtmp_net_tls_write (conn->tls, map.data, map.size, &err);
+    gst_memory_unmap (mem, &map);
+    if (!ok) {
+      GST_WARNING ("connection %" G_GUINT64_FORMAT " (%s): %s, dropping "
+          "the peer", conn->id, conn->peer, err->message);
+      conn_close (conn, err, TRUE);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+/* RTMPS: moves what the TLS layer produced to the socket queue */
+static void
+conn_queue_tls_output (RtmpNetConnection * conn)
+{
+  GstBuffer *buf;
+
+  while (conn->tls && (buf = rtmp_net_tls_take_output (conn->tls))) {
+    if (conn->write_failed) {
+      gst_buffer_unref (buf);
+      continue;
+    }
+    conn->out_bytes += gst_buffer_get_size (buf);
+    g_queue_push_tail (&conn->out, buf);
+  }
+}
+
 static void
 conn_flush_output (RtmpNetConnection * conn)
 {
@@ -475,11 +534,19 @@ conn_flush_output (RtmpNetConnection * conn)
 
       if (size == 0)
         continue;
+      if (conn->tls) {
+        if (!conn_encrypt (conn, buf)) {
+          gst_buffer_list_unref (list);
+          return;
+        }
+        continue;
+      }
       g_queue_push_tail (&conn->out, gst_buffer_ref (buf));
       conn->out_bytes += size;
     }
     gst_buffer_list_unref (list);
   }
+  conn_queue_tls_output (conn);
 
   if (conn->out_bytes > conn->server->config.max_output_bytes) {
     conn_close (conn, g_error_new (RTMP_ERROR, RTMP_ERROR_LIMIT,
@@ -568,6 +635,19 @@ conn_handle_event (RtmpNetConnection * conn, RtmpSessionEvent * ev)
       g_free (description);
       break;
     }
+    case RTMP_SESSION_EVENT_CONNECT_REJECTED:
+      /* Adobe authentication: a challenge is part of the exchange, a
+       * refusal is worth a warning (wrong password, replayed answer) */
+      if (g_strcmp0 (ev->reason, "refused") == 0)
+        GST_WARNING ("connection %" G_GUINT64_FORMAT " (%s): authentication "
+            "failed (%s): %s", conn->id, conn->peer,
+            GST_STR_NULL (ev->code), GST_STR_NULL (ev->description));
+      else
+        GST_INFO ("connection %" G_GUINT64_FORMAT " (%s): authentication "
+            "challenge sent: %s", conn->id, conn->peer,
+            GST_STR_NULL (ev->description));
+      conn_refuse (conn);
+      break;
     case RTMP_SESSION_EVENT_PUBLISH_STARTED:
       if (cb->publish_started)
         cb->publish_started (server, conn, server->user_data);
@@ -651,9 +731,109 @@ conn_process_input (RtmpNetConnection * conn)
     conn->in_off = conn->in_len = 0;
 
   /* the peer closed after its last bytes: now that everything it sent is
-   * delivered, report the close */
-  if (conn->eof && !conn->closed && !conn->paused && conn->in_len == 0)
+   * delivered, report the close (RTMPS: conn_pump_tls() does, once the TLS
+   * layer holds nothing more) */
+  if (conn->eof && !conn->closed && !conn->paused && conn->in_len == 0
+      && conn->tls == NULL)
     conn_close (conn, NULL, TRUE);
+}
+
+/* RTMPS: advances the TLS handshake, then decrypts and processes records
+ * while the session takes them */
+static void
+conn_pump_tls (RtmpNetConnection * conn)
+{
+  GError *err = NULL;
+
+  if (conn->closed || conn->tls == NULL)
+    return;
+
+  if (!rtmp_net_tls_handshake (conn->tls, &err))
+    goto tls_failed;
+  conn_queue_tls_output (conn);
+
+  while (rtmp_net_tls_is_established (conn->tls) && !conn->closed &&
+      !conn->paused && !conn->refused && conn->in_off >= conn->in_len) {
+    gsize n = 0;
+    RtmpNetTlsReadResult r;
+
+    r = rtmp_net_tls_read (conn->tls, conn->inbuf,
+        conn->server->config.read_size, &n, &err);
+    if (r == RTMP_NET_TLS_READ_DATA) {
+      GST_MEMDUMP ("<<< decrypted", conn->inbuf, n);
+      conn->in_off = 0;
+      conn->in_len = n;
+      conn_process_input (conn);
+      continue;
+    }
+    if (r == RTMP_NET_TLS_READ_ERROR)
+      goto tls_failed;
+    if (r == RTMP_NET_TLS_READ_CLOSED || conn->eof) {
+      /* close_notify, or end of the TCP stream with nothing complete
+       * left: everything the peer sent is delivered */
+      conn_queue_tls_output (conn);
+      conn_close (conn, NULL, TRUE);
+      return;
+    }
+    break;                      /* NEED_MORE */
+  }
+  if (conn->eof && !rtmp_net_tls_is_established (conn->tls)) {
+    conn_close (conn, g_error_new (G_TLS_ERROR, G_TLS_ERROR_EOF,
+            "The peer closed the connection during the TLS handshake"), TRUE);
+    return;
+  }
+  if (!conn->closed) {
+    conn_queue_tls_output (conn);
+    if (!conn->write_source)
+      conn_write_queued (conn);
+  }
+  return;
+
+tls_failed:
+  GST_WARNING ("connection %" G_GUINT64_FORMAT " (%s): %s; dropping the "
+      "peer", conn->id, conn->peer, err->message);
+  conn_close (conn, err, TRUE);
+}
+
+/* RTMPS on a port: the first byte tells (reference §13): 0x16 is a TLS
+ * handshake record, RTMP's C0 is 0x03. FALSE: the peer was dropped. */
+static gboolean
+conn_decide_mode (RtmpNetConnection * conn, guint8 first)
+{
+  RtmpNetServer *server = conn->server;
+  gboolean tls = (first == RTMP_NET_TLS_RECORD_HANDSHAKE);
+
+  conn->mode_decided = TRUE;
+  if (server->config.tls_mode == RTMP_NET_TLS_MODE_TLS && !tls) {
+    GST_WARNING ("connection %" G_GUINT64_FORMAT " (%s): plain RTMP (first "
+        "byte 0x%02x) on an RTMPS-only port (tls-mode=tls); dropping the "
+        "peer: it should use rtmps://", conn->id, conn->peer, first);
+    conn_close (conn, g_error_new (G_TLS_ERROR, G_TLS_ERROR_NOT_TLS,
+            "The peer does not speak TLS (first byte 0x%02x) on an RTMPS "
+            "port", first), TRUE);
+    return FALSE;
+  }
+  if (server->config.tls_mode == RTMP_NET_TLS_MODE_PLAIN && tls) {
+    GST_WARNING ("connection %" G_GUINT64_FORMAT " (%s): a TLS ClientHello "
+        "on a plain RTMP port; dropping the peer. It uses rtmps://: set "
+        "tls-mode to tls or both", conn->id, conn->peer);
+    conn_close (conn, g_error_new (RTMP_ERROR, RTMP_ERROR_UNSUPPORTED,
+            "The peer speaks TLS (rtmps://) on a plain RTMP port"), TRUE);
+    return FALSE;
+  }
+  if (tls) {
+    if (server->config.tls_context == NULL) {
+      GST_ERROR ("TLS mode without a TLS context");
+      conn_close (conn, g_error_new (RTMP_ERROR, RTMP_ERROR_STATE,
+              "No TLS context"), TRUE);
+      return FALSE;
+    }
+    GST_INFO ("connection %" G_GUINT64_FORMAT " (%s): RTMPS", conn->id,
+        conn->peer);
+    conn->tls = rtmp_net_tls_new_server (server->config.tls_context);
+    g_atomic_int_set (&conn->is_tls, 1);
+  }
+  return TRUE;
 }
 
 static gboolean
@@ -665,8 +845,29 @@ conn_read_cb (GSocket * socket, GIOCondition cond, gpointer user_data)
 
   rtmp_net_connection_ref (conn);
 
-  n = g_socket_receive (conn->socket, (gchar *) conn->inbuf,
-      conn->server->config.read_size, NULL, &err);
+  n = g_socket_receive (conn->socket, (gchar *) (conn->cipherbuf ?
+          conn->cipherbuf : conn->inbuf), conn->server->config.read_size,
+      NULL, &err);
+  if (n > 0 && !conn->mode_decided && !conn_decide_mode (conn,
+          conn->inbuf[0])) {
+    rtmp_net_connection_unref (conn);
+    return G_SOURCE_CONTINUE;
+  }
+  if (n > 0 && conn->tls) {
+    if (conn->cipherbuf == NULL) {
+      /* the first read went to inbuf */
+      conn->cipherbuf = conn->inbuf;
+      conn->inbuf = g_malloc (conn->server->config.read_size);
+    }
+    GST_LOG ("connection %" G_GUINT64_FORMAT ": read %" G_GSSIZE_FORMAT
+        " TLS bytes", conn->id, n);
+    conn->last_activity = g_get_monotonic_time ();
+    rtmp_net_tls_feed (conn->tls, conn->cipherbuf, n);
+    conn_pump_tls (conn);
+    conn_update_timer (conn);
+    rtmp_net_connection_unref (conn);
+    return G_SOURCE_CONTINUE;
+  }
   if (n < 0) {
     if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
       g_error_free (err);
@@ -680,6 +881,7 @@ conn_read_cb (GSocket * socket, GIOCondition cond, gpointer user_data)
     conn->eof = TRUE;
     clear_source (&conn->read_source);
     conn_process_input (conn);
+    conn_pump_tls (conn);
   } else {
     GST_LOG ("connection %" G_GUINT64_FORMAT ": read %" G_GSSIZE_FORMAT
         " bytes", conn->id, n);
@@ -721,6 +923,7 @@ conn_resume_in_thread (gpointer user_data)
   /* the reset of the idle timer: we were the reason for the silence */
   conn->last_activity = g_get_monotonic_time ();
   conn_process_input (conn);
+  conn_pump_tls (conn);
   if (!conn->closed && !conn->paused) {
     conn_start_reading (conn);
     conn_update_timer (conn);
@@ -804,6 +1007,10 @@ rtmp_net_server_new (const gchar * address, guint port,
     rtmp_net_server_config_init (&server->config);
   if (server->config.read_size == 0)
     server->config.read_size = 64 * 1024;
+  if (server->config.tls_context)
+    rtmp_net_tls_context_ref (server->config.tls_context);
+  if (server->config.auth)
+    rtmp_auth_server_ref (server->config.auth);
   if (callbacks)
     server->callbacks = *callbacks;
   server->user_data = user_data;
@@ -832,6 +1039,9 @@ rtmp_net_server_unref (RtmpNetServer * server)
   if (server->user_data_free)
     server->user_data_free (server->user_data);
   g_mutex_clear (&server->lock);
+  rtmp_net_tls_context_unref (server->config.tls_context);
+  if (server->config.auth)
+    rtmp_auth_server_unref (server->config.auth);
   g_free (server->bound_string);
   g_free (server->address);
   g_free (server);
@@ -886,6 +1096,8 @@ server_add_connection (RtmpNetServer * server, GSocket * socket)
   conn->accepted_time = conn->last_activity = g_get_monotonic_time ();
   conn->session = rtmp_session_new_server (&server->config.limits,
       &server->config.session);
+  if (server->config.auth)
+    rtmp_session_set_auth (conn->session, server->config.auth);
 
   g_socket_set_blocking (socket, FALSE);
   if (!g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, &err)) {

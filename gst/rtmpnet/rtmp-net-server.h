@@ -12,6 +12,7 @@
 #include "rtmp-limits.h"
 #include "rtmp-message.h"
 #include "rtmp-session.h"
+#include "rtmp-net-tls.h"
 
 G_BEGIN_DECLS
 
@@ -27,6 +28,11 @@ typedef struct _RtmpNetConnection RtmpNetConnection;
  * @max_output_bytes: bytes queued toward one peer that does not read;
  *     beyond it the peer is dropped
  * @read_size: bytes read from a socket at a time
+ * @tls_mode: plain RTMP, RTMPS or both on the port (reference §13)
+ * @tls_context: the server context for RTMPS (rtmp_net_tls_context_new_server;
+ *     the server takes a reference); required unless @tls_mode is PLAIN
+ * @auth: Adobe authentication for every connection (the server takes a
+ *     reference); %NULL: none
  *
  * rtmp_net_server_config_init() fills the defaults.
  */
@@ -37,6 +43,9 @@ typedef struct
   guint max_connections;
   gsize max_output_bytes;
   gsize read_size;
+  RtmpNetTlsMode tls_mode;
+  RtmpNetTlsContext *tls_context;
+  RtmpAuthServer *auth;
 } RtmpNetServerConfig;
 
 void rtmp_net_server_config_init (RtmpNetServerConfig * config);
@@ -128,6 +137,10 @@ guint64 rtmp_net_connection_get_bytes_in (RtmpNetConnection * conn);
 guint64 rtmp_net_connection_get_bytes_out (RtmpNetConnection * conn);
 guint64 rtmp_net_connection_get_messages_in (RtmpNetConnection * conn);
 guint32 rtmp_net_connection_get_peer_chunk_size (RtmpNetConnection * conn);
+
+/* Thread-safe: whether the connection is RTMPS (known after its first
+ * byte). */
+gboolean rtmp_net_connection_is_tls (RtmpNetConnection * conn);
 
 /* Thread-safe: resume reading after @media returned FALSE. */
 void rtmp_net_connection_resume (RtmpNetConnection * conn);
