@@ -459,7 +459,8 @@ on_publish_request (RtmpNetServer * server, RtmpNetConnection * conn,
 refuse_locked:
   g_mutex_unlock (&self->qlock);
 refuse:
-  GST_INFO_OBJECT (self, "%s: refusing publish of '%s' to app '%s': %s (%s)",
+  GST_WARNING_OBJECT (self,
+      "%s: refusing publish of '%s' to app '%s': %s (%s)",
       peer, GST_STR_NULL (ev->stream_name), GST_STR_NULL (ev->app), *code,
       *description);
   g_mutex_lock (&self->qlock);
@@ -1197,8 +1198,9 @@ tls_failed:
   }
 listen_failed:
   {
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, (NULL),
-        ("%s", err->message));
+    /* the net layer's message already names the address and the fix */
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("%s", err->message),
+        (NULL));
     g_error_free (err);
     g_clear_pointer (&self->server, rtmp_net_server_unref);
     return FALSE;

@@ -586,11 +586,28 @@ parse_and_push (GstRtmpPublishSink * self, GstBuffer * buf)
   return ret;
 }
 
+/* Once the connection failed for good (the error is posted from the
+ * network thread), neither preroll nor render may succeed: a pipeline
+ * that completed its preroll after the error would leave gst-launch-1.0
+ * waiting forever. */
+static GstFlowReturn
+gst_rtmp_publish_sink_preroll (GstBaseSink * bsink, GstBuffer * buf)
+{
+  GstRtmpPublishSink *self = GST_RTMP_PUBLISH_SINK (bsink);
+
+  if (g_atomic_int_get (&self->error_posted))
+    return GST_FLOW_ERROR;
+  return GST_FLOW_OK;
+}
+
 static GstFlowReturn
 gst_rtmp_publish_sink_render (GstBaseSink * bsink, GstBuffer * buf)
 {
   GstRtmpPublishSink *self = GST_RTMP_PUBLISH_SINK (bsink);
   GstFlowReturn ret;
+
+  if (g_atomic_int_get (&self->error_posted))
+    return GST_FLOW_ERROR;
 
   if (!self->first_buffer_done) {
     self->first_buffer_done = TRUE;
@@ -1008,6 +1025,7 @@ gst_rtmp_publish_sink_class_init (GstRtmpPublishSinkClass * klass)
   base_class->unlock_stop =
       GST_DEBUG_FUNCPTR (gst_rtmp_publish_sink_unlock_stop);
   base_class->set_caps = GST_DEBUG_FUNCPTR (gst_rtmp_publish_sink_set_caps);
+  base_class->preroll = GST_DEBUG_FUNCPTR (gst_rtmp_publish_sink_preroll);
   base_class->render = GST_DEBUG_FUNCPTR (gst_rtmp_publish_sink_render);
   base_class->event = GST_DEBUG_FUNCPTR (gst_rtmp_publish_sink_event);
 }

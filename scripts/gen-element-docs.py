@@ -195,7 +195,8 @@ def generate(name):
     if uri_type != Gst.URIType.UNKNOWN:
         w("| URI handler | %s, protocols: %s |" % (
             "sink" if uri_type == Gst.URIType.SINK else "source",
-            ", ".join("`%s://`" % p for p in factory.get_uri_protocols())))
+            ", ".join("`%s://`" % p
+                      for p in sorted(factory.get_uri_protocols()))))
     hier = []
     t = gtype
     while t and t != GObject.TYPE_INVALID:

@@ -493,6 +493,11 @@ conn_open (Conn * c, const gchar * host, guint16 port, const gchar * name)
   }
   freeaddrinfo (res);
   setsockopt (c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  {
+    /* a server that stops reading fails the run instead of hanging it */
+    struct timeval tv = { 30, 0 };
+    setsockopt (c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  }
 
   tc_url = g_strdup_printf ("rtmp://%s:%u/%s", host, port, opt_app);
   rtmp_client_config_init (&cfg);

@@ -103,9 +103,9 @@ def sink_publish(url, *props):
     except subprocess.TimeoutExpired:
         p.kill()
         p.wait()
-        rc = None
-        print("  KNOWN PROBLEM: gst-launch-1.0 did not exit within 20 s "
-              "after the sink's error", flush=True)
+        raise SystemExit("FAIL: gst-launch-1.0 did not exit within 20 s "
+                         "after the sink's error:\n"
+                         + open(out, errors="replace").read())
     return rc, open(out, errors="replace").read()
 
 

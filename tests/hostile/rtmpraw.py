@@ -135,8 +135,8 @@ def connect_cmd(app="live", port=1935, extra=None, chunk_size=128):
     return command("connect", 1, obj, chunk_size=chunk_size)
 
 
-def create_stream_cmd(tid=2):
-    return command("createStream", tid, None)
+def create_stream_cmd(tid=2, chunk_size=128):
+    return command("createStream", tid, None, chunk_size=chunk_size)
 
 
 def publish_cmd(key="key", msid=1, tid=3, chunk_size=128):
@@ -232,6 +232,8 @@ class Client:
         did within timeout, False if the connection is still open."""
         deadline = time.monotonic() + (timeout or self.timeout)
         self.received = b""
+        if self.sock.fileno() < 0:
+            return True         # we closed it
         while time.monotonic() < deadline:
             self.sock.settimeout(max(0.05, deadline - time.monotonic()))
             try:
@@ -246,6 +248,18 @@ class Client:
                 self.received += d
         return False
 
+    def finish(self):
+        """a clean end: half-close, read what is left until the server
+        closes too (closing with unread data would send a reset)"""
+        if self.sock.fileno() < 0:
+            return
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        self.read_until_closed(2)
+        self.close()
+
     def close(self):
         try:
             self.sock.close()
@@ -257,3 +271,98 @@ class Client:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                              struct.pack("ii", 1, 0))
         self.close()
+
+
+# ------------------------------------------- reading (scripted servers) --
+class ChunkReader:
+    """Just enough of a chunk reader to script a server: whole messages
+    (type, msid, payload) from the bytes fed."""
+
+    def __init__(self):
+        self.buf = b""
+        self.chunk_size = 128
+        self.streams = {}       # csid -> [ts, length, type, msid, body]
+
+    def feed(self, data):
+        self.buf += data
+        out = []
+        while True:
+            m = self._one()
+            if m is None:
+                return out
+            if m[0] == SET_CHUNK_SIZE:
+                self.chunk_size = struct.unpack(">I", m[2][:4])[0]
+            out.append(m)
+
+    def _one(self):
+        b = self.buf
+        while True:
+            if not b:
+                return None
+            fmt, csid, p = b[0] >> 6, b[0] & 0x3F, 1
+            if csid == 0:
+                if len(b) < 2:
+                    return None
+                csid, p = 64 + b[1], 2
+            elif csid == 1:
+                if len(b) < 3:
+                    return None
+                csid, p = 64 + b[1] + (b[2] << 8), 3
+            need = p + (11, 7, 3, 0)[fmt]
+            if len(b) < need:
+                return None
+            st = self.streams.setdefault(csid, [0, 0, 0, 0, b""])
+            if fmt <= 2:
+                ts = int.from_bytes(b[p:p + 3], "big")
+                if ts == 0xFFFFFF:
+                    need += 4
+                    if len(b) < need:
+                        return None
+            if fmt <= 1:
+                st[1] = int.from_bytes(b[p + 3:p + 6], "big")
+                st[2] = b[p + 6]
+            if fmt == 0:
+                st[3] = struct.unpack("<I", b[p + 7:p + 11])[0]
+            left = st[1] - len(st[4])
+            n = min(left, self.chunk_size)
+            if len(b) < need + n:
+                return None
+            st[4] += b[need:need + n]
+            b = self.buf = b[need + n:]
+            if len(st[4]) == st[1]:
+                msg = (st[2], st[3], st[4])
+                st[4] = b""
+                return msg
+
+
+def amf0_read(data, off=0):
+    """(value, next offset) of one AMF0 value (numbers, strings, null,
+    objects; enough for commands)"""
+    m = data[off]
+    if m == 0:
+        return struct.unpack(">d", data[off + 1:off + 9])[0], off + 9
+    if m == 1:
+        return bool(data[off + 1]), off + 2
+    if m == 2:
+        n = struct.unpack(">H", data[off + 1:off + 3])[0]
+        return data[off + 3:off + 3 + n].decode("utf-8", "replace"), \
+            off + 3 + n
+    if m in (5, 6):
+        return None, off + 1
+    if m in (3, 8):
+        off += 1 if m == 3 else 5
+        obj = {}
+        while data[off:off + 3] != b"\x00\x00\x09":
+            n = struct.unpack(">H", data[off:off + 2])[0]
+            k = data[off + 2:off + 2 + n].decode("utf-8", "replace")
+            obj[k], off = amf0_read(data, off + 2 + n)
+        return obj, off + 3
+    raise ValueError("AMF0 marker %d" % m)
+
+
+def amf0_read_all(data):
+    vals, off = [], 0
+    while off < len(data):
+        v, off = amf0_read(data, off)
+        vals.append(v)
+    return vals

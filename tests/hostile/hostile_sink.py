@@ -1,0 +1,277 @@
+#!/usr/bin/python3
+# Bad-input suite against rtmppublishsink: scripted misbehaving servers.
+# Copyright (C) 2026 The gst-rtmp-ingest authors
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""usage: hostile_sink.py [CASE...]
+
+For each case a scripted server (a Python thread on 127.0.0.1, port 0)
+misbehaves against a gst-launch-1.0 process publishing an FLV file with
+rtmppublishsink timeout=2; the sink must stop with an ERROR whose message
+says what went wrong, within its timeout plus a margin: no crash, no hang.
+Exit status 0 = pass.
+"""
+import os
+import re
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rtmpraw as R  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.environ.get("RTMP_FIXTURES_DIR",
+                          os.path.join(HERE, "..", "fixtures"))
+TIMEOUT_S = 2
+MARGIN_S = 10
+failures = []
+
+
+def log(*a):
+    print(*a, flush=True)
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        log("  FAIL:", what)
+    return cond
+
+
+def big_flv(path, repeats=150):
+    """source.flv's tags repeated with growing timestamps (~14 MB): enough
+    to fill socket buffers when the server stops reading"""
+    tags = R.flv_tags(os.path.join(FIXTURES, "source.flv"))
+    with open(os.path.join(FIXTURES, "source.flv"), "rb") as f:
+        head = f.read(13)
+    out = [head]
+    for r in range(repeats):
+        for t, ts, body in tags:
+            if r and t == R.DATA_AMF0:
+                continue
+            ts += r * 2600
+            out.append(bytes([t]) + R.u24(len(body)) + R.u24(ts & 0xFFFFFF) +
+                       bytes([ts >> 24]) + b"\0\0\0" + body +
+                       struct.pack(">I", 11 + len(body)))
+    with open(path, "wb") as f:
+        f.write(b"".join(out))
+
+
+class ScriptedServer:
+    """accepts one connection and runs @script(conn) on it"""
+
+    def __init__(self, script):
+        self.ls = socket.socket()
+        self.ls.bind(("127.0.0.1", 0))
+        self.ls.listen(1)
+        self.ls.settimeout(20)
+        self.port = self.ls.getsockname()[1]
+        self.script = script
+        self.stop = threading.Event()
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        try:
+            conn, _ = self.ls.accept()
+        except OSError:
+            return
+        conn.settimeout(0.5)
+        self.conn = conn
+        try:
+            self.script(self, conn)
+        except OSError:
+            pass
+        # hold the connection until the test ends
+        self.stop.wait(30)
+        conn.close()
+
+    def recv_exact(self, conn, n):
+        buf = b""
+        while len(buf) < n and not self.stop.is_set():
+            try:
+                d = conn.recv(n - len(buf))
+            except socket.timeout:
+                continue
+            if not d:
+                raise OSError("closed")
+            buf += d
+        return buf
+
+    def handshake(self, conn):
+        c0c1 = self.recv_exact(conn, 1 + R.C1_SIZE)
+        conn.sendall(b"\x03" + bytes(8) + os.urandom(R.C1_SIZE - 8) +
+                     c0c1[1:])
+        self.recv_exact(conn, R.C1_SIZE)
+
+    def messages(self, conn, reader):
+        """yields (type, msid, payload) until stopped"""
+        while not self.stop.is_set():
+            try:
+                d = conn.recv(65536)
+            except socket.timeout:
+                continue
+            if not d:
+                return
+            for m in reader.feed(d):
+                yield m
+
+    def close(self):
+        self.stop.set()
+        self.ls.close()
+
+
+def answer(conn, name, tid, *args):
+    conn.sendall(R.command(name, tid, *args))
+
+
+def status(code, level="status"):
+    return {"level": level, "code": code, "description": "scripted"}
+
+
+def serve_until(srv, conn, until):
+    """a plain server: answers connect, createStream and publish; calls
+    until(conn, cmd, args) for each command: True stops"""
+    reader = R.ChunkReader()
+    srv.handshake(conn)
+    for mtype, msid, payload in srv.messages(conn, reader):
+        if mtype != R.COMMAND_AMF0:
+            continue
+        args = R.amf0_read_all(payload)
+        if until(conn, args[0], args):
+            return
+        if args[0] == "connect":
+            answer(conn, "_result", args[1], {"fmsVer": "FMS/3,0,1,123"},
+                   status("NetConnection.Connect.Success"))
+        elif args[0] == "createStream":
+            answer(conn, "_result", args[1], None, 1.0)
+        elif args[0] == "publish":
+            conn.sendall(R.chunks(5, R.COMMAND_AMF0, 1, 0, R.amf0(
+                "onStatus", 0, None, status("NetStream.Publish.Start"))))
+
+
+# ---------------------------------------------------------------- cases --
+def garbage(srv, conn):
+    srv.recv_exact(conn, 1 + R.C1_SIZE)
+    conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n" + os.urandom(4000))
+
+
+def huge_chunk_size(srv, conn):
+    def until(conn, name, args):
+        if name == "connect":
+            conn.sendall(R.set_chunk_size(0xFFFFFFFF) + os.urandom(300))
+            return True
+    serve_until(srv, conn, until)
+
+
+def never_answers_connect(srv, conn):
+    serve_until(srv, conn, lambda conn, name, args: name == "connect")
+
+
+def closes_after_connect(srv, conn):
+    def until(conn, name, args):
+        if name == "connect":
+            conn.close()
+            return True
+    serve_until(srv, conn, until)
+
+
+def reads_nothing(srv, conn):
+    def until(conn, name, args):
+        if name == "publish":
+            conn.sendall(R.chunks(5, R.COMMAND_AMF0, 1, 0, R.amf0(
+                "onStatus", 0, None, status("NetStream.Publish.Start"))))
+            return True         # and never read again
+    serve_until(srv, conn, until)
+
+
+def unknown_status_code(srv, conn):
+    def until(conn, name, args):
+        if name == "publish":
+            conn.sendall(R.chunks(5, R.COMMAND_AMF0, 1, 0, R.amf0(
+                "onStatus", 0, None,
+                status("NetStream.Publish.Whatever", "error"))))
+            return True
+    serve_until(srv, conn, until)
+
+
+def unknown_status_code_level_status(srv, conn):
+    def until(conn, name, args):
+        if name == "publish":
+            conn.sendall(R.chunks(5, R.COMMAND_AMF0, 1, 0, R.amf0(
+                "onStatus", 0, None, status("NetStream.Publish.Whatever"))))
+            return True
+    serve_until(srv, conn, until)
+
+
+# (script, regex the ERROR line must match)
+CASES = [
+    (garbage, r"(?i)handshake|version"),
+    (huge_chunk_size, r"(?i)chunk size"),
+    (never_answers_connect, r"(?i)time|connect"),
+    (closes_after_connect, r"(?i)closed|connect"),
+    (reads_nothing, r"(?i)stall|time|write"),
+    (unknown_status_code, r"NetStream.Publish.Whatever"),
+    (unknown_status_code_level_status, r"(?i)time|publish"),
+]
+
+
+def run(script, expect, flv):
+    label = script.__name__
+    log("case %s" % label)
+    srv = ScriptedServer(script)
+    cmd = ["gst-launch-1.0", "filesrc", "location=" + flv, "!",
+           "video/x-flv", "!", "rtmppublishsink", "sync=false",
+           "timeout=%d" % TIMEOUT_S,
+           "location=rtmp://127.0.0.1:%d/live/key" % srv.port]
+    env = dict(os.environ, GST_DEBUG="*:1", GST_DEBUG_NO_COLOR="1")
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True,
+                         errors="replace", env=env)
+    try:
+        out, _ = p.communicate(timeout=TIMEOUT_S + MARGIN_S)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, _ = p.communicate()
+        check(False, "%s: the sink hung (killed after %d s)"
+              % (label, TIMEOUT_S + MARGIN_S))
+    dt = time.monotonic() - t0
+    srv.close()
+    errors = [l for l in out.splitlines() if l.startswith("ERROR")]
+    for l in errors[:2]:
+        log("  " + l)
+    check(p.returncode is not None and p.returncode > 0,
+          "%s: exit status %s (a signal is a crash)" % (label, p.returncode))
+    check(errors, "%s: no ERROR message" % label)
+    if errors:
+        check(re.search(expect, errors[0]), "%s: error '%s' does not match "
+              "/%s/" % (label, errors[0], expect))
+    log("  done in %.1f s" % dt)
+    if failures:
+        for l in out.splitlines()[-15:]:
+            log("  | " + l)
+
+
+def main():
+    only = sys.argv[1:]
+    with tempfile.TemporaryDirectory() as tmp:
+        flv = os.path.join(tmp, "big.flv")
+        big_flv(flv)
+        for script, expect in CASES:
+            if only and script.__name__ not in only:
+                continue
+            run(script, expect, flv)
+    if failures:
+        log("%d failure(s)" % len(failures))
+        return 1
+    log("PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
