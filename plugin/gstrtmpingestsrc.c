@@ -50,6 +50,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_rtmp_ingest_src_debug);
 #define DEFAULT_MAX_QUEUE_TIME 5000
 #define DEFAULT_MAX_MESSAGE_SIZE 0xFFFFFF
 #define DEFAULT_MAX_CONNECTIONS 32
+/* the core's defaults (rtmp-limits.c explains them) */
+#define DEFAULT_MAX_CHUNK_STREAMS 64
+#define DEFAULT_MAX_AMF_DEPTH 32
+#define DEFAULT_MAX_BYTES_IN_FLIGHT (2 * 0x1000000)
 #define DEFAULT_STATS_INTERVAL 0
 
 enum
@@ -70,6 +74,9 @@ enum
   PROP_MAX_QUEUE_TIME,
   PROP_MAX_MESSAGE_SIZE,
   PROP_MAX_CONNECTIONS,
+  PROP_MAX_CHUNK_STREAMS,
+  PROP_MAX_AMF_DEPTH,
+  PROP_MAX_BYTES_IN_FLIGHT,
   PROP_STATS,
   PROP_STATS_INTERVAL,
   PROP_TLS_MODE,
@@ -126,6 +133,9 @@ struct _GstRtmpIngestSrc
   guint max_queue_time;
   guint max_message_size;
   guint max_connections;
+  guint max_chunk_streams;
+  guint max_amf_depth;
+  guint max_bytes_in_flight;
   guint stats_interval;
   RtmpNetTlsMode tls_mode;
   gchar *tls_certificate;
@@ -1126,6 +1136,9 @@ gst_rtmp_ingest_src_start (GstBaseSrc * bsrc)
   config.limits.idle_timeout_ms = self->idle_timeout;
   config.limits.max_message_size = self->max_message_size;
   config.max_connections = self->max_connections;
+  config.limits.max_chunk_streams = self->max_chunk_streams;
+  config.limits.max_amf_depth = self->max_amf_depth;
+  config.limits.max_bytes_in_flight = self->max_bytes_in_flight;
   config.tls_mode = self->tls_mode;
   tls_cert = g_strdup (self->tls_certificate);
   tls_key = g_strdup (self->tls_key);
@@ -1358,6 +1371,15 @@ gst_rtmp_ingest_src_set_property (GObject * object, guint prop_id,
     case PROP_MAX_CONNECTIONS:
       self->max_connections = g_value_get_uint (value);
       break;
+    case PROP_MAX_CHUNK_STREAMS:
+      self->max_chunk_streams = g_value_get_uint (value);
+      break;
+    case PROP_MAX_AMF_DEPTH:
+      self->max_amf_depth = g_value_get_uint (value);
+      break;
+    case PROP_MAX_BYTES_IN_FLIGHT:
+      self->max_bytes_in_flight = g_value_get_uint (value);
+      break;
     case PROP_TLS_MODE:
       self->tls_mode = g_value_get_enum (value);
       break;
@@ -1445,6 +1467,15 @@ gst_rtmp_ingest_src_get_property (GObject * object, guint prop_id,
       break;
     case PROP_MAX_CONNECTIONS:
       g_value_set_uint (value, self->max_connections);
+      break;
+    case PROP_MAX_CHUNK_STREAMS:
+      g_value_set_uint (value, self->max_chunk_streams);
+      break;
+    case PROP_MAX_AMF_DEPTH:
+      g_value_set_uint (value, self->max_amf_depth);
+      break;
+    case PROP_MAX_BYTES_IN_FLIGHT:
+      g_value_set_uint (value, self->max_bytes_in_flight);
       break;
     case PROP_STATS_INTERVAL:
       g_value_set_uint (value, self->stats_interval);
@@ -1601,6 +1632,23 @@ gst_rtmp_ingest_src_class_init (GstRtmpIngestSrcClass * klass)
           "Simultaneous TCP connections (publisher, refused peers, "
           "scanners); more are closed at once", 1, 4096,
           DEFAULT_MAX_CONNECTIONS, rw_ready));
+  g_object_class_install_property (gobject_class, PROP_MAX_CHUNK_STREAMS,
+      g_param_spec_uint ("max-chunk-streams", "Max chunk streams",
+          "Chunk streams (csids) one connection may use; one more drops "
+          "the peer. Publishers use 3-5 (ffmpeg 2,3,4,6,8; rtmp2sink 2-6; "
+          "nginx push 2,3,5,6,7); the default is twice nginx-rtmp's 32",
+          4, 65599, DEFAULT_MAX_CHUNK_STREAMS, rw_ready));
+  g_object_class_install_property (gobject_class, PROP_MAX_AMF_DEPTH,
+      g_param_spec_uint ("max-amf-depth", "Max AMF depth",
+          "Nesting of AMF objects/arrays accepted in commands and metadata; "
+          "deeper drops the peer. Commands nest 2-3 levels, E-RTMP "
+          "onMetaData 4", 4, 64, DEFAULT_MAX_AMF_DEPTH, rw_ready));
+  g_object_class_install_property (gobject_class, PROP_MAX_BYTES_IN_FLIGHT,
+      g_param_spec_uint ("max-bytes-in-flight", "Max bytes in flight",
+          "Bytes one connection may hold in partly received messages "
+          "(all chunk streams together); more drops the peer. The default "
+          "is two messages of the largest size the protocol allows",
+          64 * 1024, G_MAXUINT, DEFAULT_MAX_BYTES_IN_FLIGHT, rw_ready));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Statistics of the current publisher and the server "
@@ -1722,6 +1770,9 @@ gst_rtmp_ingest_src_init (GstRtmpIngestSrc * self)
   self->max_queue_time = DEFAULT_MAX_QUEUE_TIME;
   self->max_message_size = DEFAULT_MAX_MESSAGE_SIZE;
   self->max_connections = DEFAULT_MAX_CONNECTIONS;
+  self->max_chunk_streams = DEFAULT_MAX_CHUNK_STREAMS;
+  self->max_amf_depth = DEFAULT_MAX_AMF_DEPTH;
+  self->max_bytes_in_flight = DEFAULT_MAX_BYTES_IN_FLIGHT;
   self->stats_interval = DEFAULT_STATS_INTERVAL;
   self->tls_mode = DEFAULT_TLS_MODE;
   g_mutex_init (&self->qlock);

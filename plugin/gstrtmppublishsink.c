@@ -100,6 +100,7 @@ struct _GstRtmpPublishSink
   RtmpNetClient *client;
   GstStructure *last_stats;     /* object lock; after stop() */
   gboolean error_posted;        /* atomic */
+  gboolean failed;              /* atomic: set once the error is on the bus */
   gboolean was_lost;            /* network thread */
 
   /* streaming thread */
@@ -358,6 +359,9 @@ on_state_changed (RtmpNetClient * client, RtmpNetClientState state,
                 error->message));
       }
       g_free (location);
+      /* only now may the streaming thread fail: its flow error would make
+       * upstream post a vaguer error of its own, which must come second */
+      g_atomic_int_set (&self->failed, TRUE);
       break;
     }
     default:
@@ -416,6 +420,7 @@ gst_rtmp_publish_sink_start (GstBaseSink * bsink)
   g_free (tc_url);
 
   self->error_posted = FALSE;
+  self->failed = FALSE;
   self->was_lost = FALSE;
   self->parser = rtmp_flv_parser_new ();
   self->first_buffer_done = FALSE;
@@ -595,7 +600,7 @@ gst_rtmp_publish_sink_preroll (GstBaseSink * bsink, GstBuffer * buf)
 {
   GstRtmpPublishSink *self = GST_RTMP_PUBLISH_SINK (bsink);
 
-  if (g_atomic_int_get (&self->error_posted))
+  if (g_atomic_int_get (&self->failed))
     return GST_FLOW_ERROR;
   return GST_FLOW_OK;
 }
@@ -606,7 +611,7 @@ gst_rtmp_publish_sink_render (GstBaseSink * bsink, GstBuffer * buf)
   GstRtmpPublishSink *self = GST_RTMP_PUBLISH_SINK (bsink);
   GstFlowReturn ret;
 
-  if (g_atomic_int_get (&self->error_posted))
+  if (g_atomic_int_get (&self->failed))
     return GST_FLOW_ERROR;
 
   if (!self->first_buffer_done) {

@@ -188,7 +188,7 @@ main (int argc, char **argv)
         "Only accept this stream key (checked in the authorize signal)", "KEY"},
     {"stats-ms", 0, 0, G_OPTION_ARG_INT, &stats_ms,
         "Print the stats this often (ms)", "N"},
-    {NULL}
+    G_OPTION_ENTRY_NULL
   };
   GOptionContext *ctx;
   GError *err = NULL;
