@@ -149,6 +149,7 @@ struct _GstRtmpIngestSrc
   /* hand-off to the streaming thread and publisher state: qlock */
   GMutex qlock;
   GCond qcond;
+  guint qwaiters;               /* streaming threads in g_cond_wait */
   GQueue queue;                 /* Item * */
   gsize queue_bytes;
   gboolean flushing;
@@ -364,7 +365,11 @@ push_item_locked (GstRtmpIngestSrc * self, Item * item)
 {
   g_queue_push_tail (&self->queue, item);
   self->queue_bytes += item->size;
-  g_cond_broadcast (&self->qcond);
+  /* g_cond_broadcast() is a futex syscall even with nobody waiting: only
+   * wake the streaming thread when it sleeps. While it works through the
+   * queue, further messages are picked up without any wake-up. */
+  if (self->qwaiters > 0)
+    g_cond_broadcast (&self->qcond);
 }
 
 /* ------------------------------------------------------------------ */
@@ -556,7 +561,10 @@ on_media (RtmpNetServer * server, RtmpNetConnection * conn,
   } else {
     item->arrival = GST_CLOCK_TIME_NONE;
   }
-  push_item_locked (self, item);
+  /* no wake-up per message: on_input_processed() wakes the streaming
+   * thread once per read, after the whole burst is queued */
+  g_queue_push_tail (&self->queue, item);
+  self->queue_bytes += item->size;
 
   /* stats */
   self->bytes_in = rtmp_net_connection_get_bytes_in (conn);
@@ -587,6 +595,23 @@ on_media (RtmpNetServer * server, RtmpNetConnection * conn,
   }
   g_mutex_unlock (&self->qlock);
   return more;
+}
+
+static void
+on_input_processed (RtmpNetServer * server, RtmpNetConnection * conn,
+    gpointer user_data)
+{
+  GstRtmpIngestSrc *self = user_data;
+  gboolean wake;
+
+  g_mutex_lock (&self->qlock);
+  wake = self->qwaiters > 0 && !g_queue_is_empty (&self->queue);
+  g_mutex_unlock (&self->qlock);
+  /* after unlocking: the woken thread does not block on qlock at once (a
+   * futex wait + wake more per message). No wake-up is lost: the queue
+   * was filled under qlock, and a waiter checks it under qlock. */
+  if (wake)
+    g_cond_broadcast (&self->qcond);
 }
 
 static void
@@ -996,10 +1021,12 @@ gst_rtmp_ingest_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
         if (header_flags_locked (self, &audio, &video))
           break;
       }
+      self->qwaiters++;
       if (stats_interval == 0)
         g_cond_wait (&self->qcond, &self->qlock);
       else
         g_cond_wait_until (&self->qcond, &self->qlock, self->next_stats);
+      self->qwaiters--;
     }
 
     if (!self->header_sent) {
@@ -1180,6 +1207,7 @@ gst_rtmp_ingest_src_start (GstBaseSrc * bsrc)
   callbacks.metadata = on_metadata;
   callbacks.unpublished = on_unpublished;
   callbacks.closed = on_closed;
+  callbacks.input_processed = on_input_processed;
 
   self->server = rtmp_net_server_new (address, port, &config, &callbacks,
       self, NULL);

@@ -39,6 +39,10 @@ GST_DEBUG_CATEGORY_STATIC (rtmp_net_client_debug);
 /* Chunked output waiting for the socket above which no more messages are
  * taken from the queue. */
 #define OUT_HIGH_WATER (128 * 1024)
+/* pump() hands the socket one vectored write per this many bytes of
+ * messages (or per burst, when the queue runs empty) instead of one
+ * write per message */
+#define FLUSH_BYTES (64 * 1024)
 #define READ_SIZE (64 * 1024)
 /* After our half-close, how long we read what the server still sends (its
  * answers to FCUnpublish/deleteStream) before closing. */
@@ -77,6 +81,7 @@ struct _RtmpNetClient
   GError *error;
   GQueue queue;                 /* RtmpMessage * */
   gsize queued_bytes;
+  guint push_waiters;           /* pushers waiting for room in queue */
   gboolean flushing;
   gboolean stopping;
   gboolean ever_published;
@@ -705,6 +710,7 @@ static void
 pump (RtmpNetClient * self)
 {
   gboolean unpublish = FALSE;
+  gsize unflushed = 0;
 
   if (self->session == NULL)
     return;
@@ -714,9 +720,12 @@ pump (RtmpNetClient * self)
       && self->out_bytes < OUT_HIGH_WATER && !g_queue_is_empty (&self->queue)) {
     RtmpMessage *msg = g_queue_pop_head (&self->queue);
     gboolean have_video_header;
+    gsize size = rtmp_message_get_size (msg);
 
-    self->queued_bytes -= rtmp_message_get_size (msg);
-    g_cond_broadcast (&self->cond);
+    self->queued_bytes -= size;
+    /* a broadcast is a futex syscall even with nobody waiting */
+    if (self->push_waiters > 0)
+      g_cond_broadcast (&self->cond);
     have_video_header = self->headers[HEADER_VIDEO].payload != NULL;
     g_mutex_unlock (&self->lock);
 
@@ -740,6 +749,19 @@ pump (RtmpNetClient * self)
       send_one (self, msg);
     }
     message_free (msg);
+    unflushed += size;
+    g_mutex_lock (&self->lock);
+    if (unflushed >= FLUSH_BYTES || g_queue_is_empty (&self->queue)) {
+      g_mutex_unlock (&self->lock);
+      flush_output (self);
+      unflushed = 0;
+      if (self->session == NULL)
+        return;                 /* lost while writing */
+      g_mutex_lock (&self->lock);
+    }
+  }
+  if (unflushed > 0) {
+    g_mutex_unlock (&self->lock);
     flush_output (self);
     if (self->session == NULL)
       return;                   /* lost while writing */
@@ -1467,7 +1489,9 @@ rtmp_net_client_push (RtmpNetClient * self, const RtmpMessage * msg,
       goto drop;
     GST_LOG ("queue full (%" G_GSIZE_FORMAT " bytes): waiting",
         self->queued_bytes);
+    self->push_waiters++;
     g_cond_wait (&self->cond, &self->lock);
+    self->push_waiters--;
   }
 
   copy = g_new0 (RtmpMessage, 1);

@@ -28,6 +28,14 @@ GST_DEBUG_CATEGORY_STATIC (rtmp_net_debug);
 /* Most memories one vectored write takes (IOV_MAX is 1024 on Linux; a
  * session's output rarely has more than a few dozen). */
 #define MAX_WRITE_VECTORS 64
+/* Small outgoing messages (acknowledgements, ping answers, command
+ * results) are copied into shared blocks of this size instead of being
+ * queued one GstBuffer each: a peer flooding commands then costs us about
+ * the bytes of the answers, which max_output_bytes bounds. Media is never
+ * sent by the server, so nothing large is copied. */
+#define COALESCE_BLOCK_SIZE 16384
+#define COALESCE_MAX_MESSAGE 512
+#define OUT_FLAG_COALESCE GST_BUFFER_FLAG_LAST
 /* A refused publisher gets this long to read its onStatus before we close. */
 #define CLOSE_LINGER_US (2 * G_USEC_PER_SEC)
 
@@ -129,7 +137,7 @@ rtmp_net_server_config_init (RtmpNetServerConfig * config)
    * pings, onStatus); 1 MiB unsent means the peer stopped reading. */
   config->max_output_bytes = 1024 * 1024;
   /* Large reads keep the syscall count low at high bitrates. */
-  config->read_size = 64 * 1024;
+  config->read_size = 256 * 1024;
 }
 
 /* ------------------------------------------------------------------ */
@@ -260,7 +268,15 @@ conn_update_timer (RtmpNetConnection * conn)
       deadline = conn->accepted_time +
           (gint64) limits->handshake_timeout_ms * 1000;
   } else if (limits->idle_timeout_ms) {
+    gint64 cur = g_source_get_ready_time (conn->timer_source);
+
     deadline = conn->last_activity + (gint64) limits->idle_timeout_ms * 1000;
+    /* Every change of a ready time wakes the context up (an eventfd write
+     * and one more poll round): once per read at high rates. An idle
+     * deadline that only moves later is left alone: conn_timer_cb() checks
+     * the real idle deadline when the earlier one fires and re-arms. */
+    if (cur >= 0 && cur <= deadline)
+      return;
   }
   g_source_set_ready_time (conn->timer_source, deadline);
 }
@@ -517,6 +533,43 @@ conn_queue_tls_output (RtmpNetConnection * conn)
   }
 }
 
+/* Queues @buf (not taken) for sending; small ones are appended to the
+ * tail block when it is one of ours and has room (the tail may be partly
+ * sent already: bytes are only ever added after out_offset). */
+static void
+conn_queue_output (RtmpNetConnection * conn, GstBuffer * buf, gsize size)
+{
+  GstBuffer *tail;
+  gsize used, maxsize;
+  GstMapInfo map;
+
+  conn->out_bytes += size;
+  if (size > COALESCE_MAX_MESSAGE) {
+    g_queue_push_tail (&conn->out, gst_buffer_ref (buf));
+    return;
+  }
+
+  tail = g_queue_peek_tail (&conn->out);
+  if (tail == NULL || !GST_BUFFER_FLAG_IS_SET (tail, OUT_FLAG_COALESCE)
+      || (gst_buffer_get_sizes (tail, NULL, &maxsize),
+          (used = gst_buffer_get_size (tail)) + size > maxsize)) {
+    tail = gst_buffer_new_allocate (NULL, COALESCE_BLOCK_SIZE, NULL);
+    GST_BUFFER_FLAG_SET (tail, OUT_FLAG_COALESCE);
+    gst_buffer_set_size (tail, 0);
+    g_queue_push_tail (&conn->out, tail);
+    used = 0;
+  }
+  gst_buffer_set_size (tail, used + size);
+  if (!gst_buffer_map (tail, &map, GST_MAP_WRITE)) {
+    /* cannot happen with system memory; send it on its own instead */
+    gst_buffer_set_size (tail, used);
+    g_queue_push_tail (&conn->out, gst_buffer_ref (buf));
+    return;
+  }
+  gst_buffer_extract (buf, 0, map.data + used, size);
+  gst_buffer_unmap (tail, &map);
+}
+
 static void
 conn_flush_output (RtmpNetConnection * conn)
 {
@@ -541,8 +594,7 @@ conn_flush_output (RtmpNetConnection * conn)
         }
         continue;
       }
-      g_queue_push_tail (&conn->out, gst_buffer_ref (buf));
-      conn->out_bytes += size;
+      conn_queue_output (conn, buf, size);
     }
     gst_buffer_list_unref (list);
   }
@@ -730,6 +782,10 @@ conn_process_input (RtmpNetConnection * conn)
   if (conn->in_off >= conn->in_len)
     conn->in_off = conn->in_len = 0;
 
+  if (conn->server->callbacks.input_processed)
+    conn->server->callbacks.input_processed (conn->server, conn,
+        conn->server->user_data);
+
   /* the peer closed after its last bytes: now that everything it sent is
    * delivered, report the close (RTMPS: conn_pump_tls() does, once the TLS
    * layer holds nothing more) */
@@ -907,6 +963,12 @@ conn_start_reading (RtmpNetConnection * conn)
       G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
   g_source_set_callback (conn->read_source, G_SOURCE_FUNC (conn_read_cb),
       conn, NULL);
+  /* GLib blocks a non-recursive source around each dispatch by removing
+   * and re-adding its fd, and each of those writes the context's eventfd:
+   * two wake-up writes, one more poll() and an eventfd read per read of
+   * the socket. conn_read_cb() never iterates this context, so letting
+   * the source "recurse" is safe and removes all four syscalls. */
+  g_source_set_can_recurse (conn->read_source, TRUE);
   g_source_attach (conn->read_source, conn->context);
 }
 

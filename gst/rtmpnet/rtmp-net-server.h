@@ -94,6 +94,11 @@ typedef struct
       const gchar * reason, gpointer user_data);
   void (*closed) (RtmpNetServer * server, RtmpNetConnection * conn,
       const GError * error, gpointer user_data);
+  /* optional: everything read so far has been processed (called once per
+   * read, after its burst of @media calls), so a consumer can wake its
+   * own thread once per burst instead of once per message */
+  void (*input_processed) (RtmpNetServer * server, RtmpNetConnection * conn,
+      gpointer user_data);
 } RtmpNetServerCallbacks;
 
 /* @address: NULL, "" or "*" = every IPv6 and IPv4 address; otherwise an IP

@@ -99,6 +99,8 @@ now_ns (void)
   return (gint64) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+static void die (const gchar * fmt, ...) G_GNUC_PRINTF (1, 2) G_GNUC_NORETURN;
+
 static void
 die (const gchar * fmt, ...)
 {
@@ -511,8 +513,7 @@ conn_open (Conn * c, const gchar * host, guint16 port, const gchar * name)
   rtmp_session_client_start (c->session);
 
   deadline = now_ns () + 15 * G_GINT64_CONSTANT (1000000000);
-  while (rtmp_session_get_state (c->session) !=
-      RTMP_SESSION_STATE_PUBLISHING) {
+  while (rtmp_session_get_state (c->session) != RTMP_SESSION_STATE_PUBLISHING) {
     if (!send_session_output (c) || !pump_input (c, 100, NULL))
       return FALSE;
     if (now_ns () > deadline) {
@@ -617,7 +618,7 @@ run_realtime (Conn * c)
   c->t_start = now_ns ();
   if (!write_all (c, chunked, chunked_header_end))
     return;
-  t0 = c->t_start + (gint64) opt_stagger_ms * 1000000 * c->index;
+  t0 = c->t_start + (gint64) opt_stagger_ms *1000000 * c->index;
   for (i = gen_n_headers; !c->failed; i++) {
     guint loop = i < gen_n_headers + n_per_loop ? 0 :
         (i - gen_n_headers) / n_per_loop;
@@ -714,7 +715,7 @@ static GOptionEntry entries[] = {
       "Real-time mode: start offset between streams (13)", "MS"},
   {"write-flv", 0, 0, G_OPTION_ARG_FILENAME, &opt_write_flv,
       "Write the generated stream to an FLV file and exit", "FILE"},
-  {NULL}
+  G_OPTION_ENTRY_NULL
 };
 
 int
@@ -753,8 +754,7 @@ main (int argc, char **argv)
   }
   prechunk ();
   fprintf (stderr, "prepared %u messages, %" G_GSIZE_FORMAT " bytes chunked "
-      "in %.2f s\n", gen_msgs->len, chunked_size,
-      (now_ns () - t_prep) / 1e9);
+      "in %.2f s\n", gen_msgs->len, chunked_size, (now_ns () - t_prep) / 1e9);
 
   if (!opt_ports)
     die ("--port is required");

@@ -65,6 +65,19 @@ def free_port():
     return p
 
 
+def free_ports(n):
+    """@n distinct free ports (sockets held open until all are picked)."""
+    socks = []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
 def listening_ports():
     ports = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
@@ -85,8 +98,11 @@ def wait_listening(ports, proc=None, timeout=20.0):
     while time.monotonic() < end:
         if want <= listening_ports():
             return
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError("server exited (%s)" % proc.returncode)
+        if proc is not None and proc.p.poll() is not None:
+            proc.errf.seek(0)
+            raise RuntimeError("server exited (%s): %s" % (
+                proc.p.returncode,
+                proc.errf.read()[-300:].decode(errors="replace")))
         time.sleep(0.05)
     raise RuntimeError("ports %s not listening" % sorted(want))
 
@@ -255,7 +271,7 @@ rtmp {
 """ % (NGINX_MODULE, self.port))
         self.proc = Proc(["nginx", "-p", self.prefix, "-c", conf, "-e",
                           os.path.join(self.prefix, "logs", "error.log")])
-        wait_listening([self.port], self.proc.p)
+        wait_listening([self.port], self.proc)
 
     def stop(self):
         self.proc.stop()
@@ -279,11 +295,12 @@ def ingest_once(env, server, chunk, size_mb):
     stream = "bench"
     if server in ("ingest-fakesink", "ingest-flvdemux"):
         port = free_port()
-        tail = "fakesink" if server == "ingest-fakesink" else \
-            "flvdemux name=d d.video ! fakesink d.audio ! fakesink"
+        tail = "fakesink" if server == "ingest-fakesink" else (
+            "flvdemux name=d d.video ! fakesink async=false d.audio ! "
+            "fakesink async=false")
         proc = env.gst_launch("rtmpingestsrc address=127.0.0.1 port=%d ! %s"
                               % (port, tail))
-        wait_listening([port], proc.p)
+        wait_listening([port], proc)
         exits = True
     elif server == "nginx":
         ng = Nginx(env, "nginx-ingest")
@@ -294,7 +311,7 @@ def ingest_once(env, server, chunk, size_mb):
                      "error", "-listen", "1", "-i",
                      "rtmp://127.0.0.1:%d/live/%s" % (port, stream),
                      "-c", "copy", "-f", "null", "-"])
-        wait_listening([port], proc.p)
+        wait_listening([port], proc)
         exits = True
     else:
         raise ValueError(server)
@@ -377,8 +394,9 @@ def latency_run(env, case, seconds):
 
     ng = None
     if case.startswith("ingest"):
-        tail = "fakesink name=s" if case == "ingest-fakesink" else \
-            "flvdemux name=d d.video ! fakesink name=s d.audio ! fakesink name=s2"
+        tail = "fakesink name=s" if case == "ingest-fakesink" else (
+            "flvdemux name=d d.video ! fakesink name=s async=false d.audio ! "
+            "fakesink name=s2 async=false")
         pipe = Gst.parse_launch("rtmpingestsrc name=src address=127.0.0.1 "
                                 "port=0 ! " + tail)
         pipe.set_state(Gst.State.PLAYING)
@@ -427,11 +445,11 @@ def latency_run(env, case, seconds):
 def concurrency_run(env, server, k, seconds):
     kbps = 3100        # video; + 64 kbit/s audio + headers = ~3.2 Mbit/s
     if server == "ingest":
-        ports = [free_port() for _ in range(k)]
+        ports = free_ports(k)
         desc = " ".join("rtmpingestsrc address=127.0.0.1 port=%d ! "
                         "fakesink" % p for p in ports)
         proc = env.gst_launch(desc)
-        wait_listening(ports, proc.p, timeout=60)
+        wait_listening(ports, proc, timeout=60)
         ng = None
         mon_ports = ports
     else:
@@ -500,6 +518,8 @@ def main():
                     help="ingest chunk sizes (128,4096,60000; quick 4096)")
     ap.add_argument("--ks", default=None,
                     help="concurrency stream counts (20,50,100,200)")
+    ap.add_argument("--cases", default=None,
+                    help="only these contenders, e.g. ingest-fakesink,nginx")
     ap.add_argument("--csv", default=None)
     args = ap.parse_args()
     q = args.quick
@@ -526,6 +546,8 @@ def main():
             servers.append("nginx")
         if env.have_ffmpeg:
             servers.append("ffmpeg")
+        if args.cases:
+            servers = [s for s in servers if s in args.cases.split(",")]
         samples = {}
         for rep in range(reps):
             for chunk in chunks:
@@ -559,6 +581,8 @@ def main():
                  "remux-fakesink"]
         if env.have_ffmpeg:
             cases.append("ffmpeg")
+        if args.cases:
+            cases = [c for c in cases if c in args.cases.split(",")]
         ng = Nginx(env, "nginx-publish")
         samples = {}
         n = 0
