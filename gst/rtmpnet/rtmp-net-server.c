@@ -1370,3 +1370,15 @@ rtmp_net_server_get_n_connections (RtmpNetServer * server)
   g_return_val_if_fail (server != NULL, 0);
   return g_atomic_int_get (&server->n_connections);
 }
+
+gboolean
+rtmp_net_server_is_server_thread (RtmpNetServer * server)
+{
+  gboolean ret;
+
+  g_return_val_if_fail (server != NULL, FALSE);
+
+  /* not under the lock: stop() holds it while it joins the thread */
+  ret = (g_atomic_pointer_get (&server->thread) == (gpointer) g_thread_self ());
+  return ret;
+}
