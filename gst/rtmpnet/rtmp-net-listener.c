@@ -57,7 +57,7 @@ typedef struct
 
 struct _Listener
 {
-  gchar *key;                   /* registry key; NULL for port 0 */
+  gchar *key;                   /* registry key: "address|bound port" */
   RtmpNetServer *server;
   GstStructure *settings;       /* of the first consumer */
   gchar *first_name;
@@ -605,8 +605,13 @@ rtmp_net_consumer_acquire (const gchar * address, guint port,
       rtmp_auth_server_unref (cfg.auth);
     if (!rtmp_net_server_start (l->server, error))
       goto start_failed;
-    if (l->key)
-      g_hash_table_insert (registry, l->key, l);
+    if (port == 0) {
+      /* a later consumer may name the port we got; other port=0 consumers
+       * still get listeners of their own */
+      l->key = g_strdup_printf ("%s|%u", is_any_address (address) ? "*" :
+          address, rtmp_net_server_get_port (l->server));
+    }
+    g_hash_table_insert (registry, l->key, l);
     GST_INFO ("%s opened the listener on port %u",
         GST_STR_NULL (info->name), rtmp_net_server_get_port (l->server));
   }
@@ -724,8 +729,7 @@ rtmp_net_consumer_release (RtmpNetConsumer * c)
 
   g_mutex_lock (&registry_lock);
   if (--l->users == 0) {
-    if (l->key)
-      g_hash_table_remove (registry, l->key);
+    g_hash_table_remove (registry, l->key);
     GST_INFO ("last consumer left: closing the listener");
     /* under the registry lock, so a new consumer of this port binds after
      * the socket is closed; no consumer is left, so the server thread

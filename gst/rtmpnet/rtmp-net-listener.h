@@ -53,8 +53,9 @@ typedef struct
  * by the first only. @settings names every setting that must agree between
  * consumers of one port (field = property name; fields named "password"
  * are never printed): a difference is an error naming the consumer that
- * set it first. @port 0 is never shared: each call gets a listener of its
- * own on a free port. Process-wide, thread-safe. */
+ * set it first. @port 0 is never shared by two port-0 consumers: each gets
+ * a listener of its own on a free port, which later consumers may join by
+ * naming the bound port. Process-wide, thread-safe. */
 RtmpNetConsumer *rtmp_net_consumer_acquire (const gchar * address,
     guint port, const RtmpNetServerConfig * config,
     const GstStructure * settings, const RtmpNetConsumerInfo * info,

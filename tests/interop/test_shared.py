@@ -367,7 +367,16 @@ def case_example():
         log(open(logf).read())
         return
     keys = ["cam1", "cam2", "cam3", "cam4"]
-    procs = [ffmpeg(port, k, realtime=(i == 0)) for i, k in enumerate(keys)]
+    procs = []
+    for i, k in enumerate(keys):
+        # the first in real time: the others come and go while it streams
+        procs.append(ffmpeg(port, k, realtime=(i == 0)))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and \
+                "recording live/%s " % k not in open(logf).read():
+            time.sleep(0.05)
+        # the example adds the next free element right after
+        time.sleep(0.3)
     for k, p in zip(keys, procs):
         ii.finish(p, "ffmpeg " + k)
     deadline = time.monotonic() + 20
@@ -375,14 +384,27 @@ def case_example():
         if open(logf).read().count("finished ") >= len(keys):
             break
         time.sleep(0.1)
+    # Ctrl-C while an encoder is live: its recording is finished (EOS)
+    live = ffmpeg(port, "cam5", realtime=True)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and \
+            "recording live/cam5 " not in open(logf).read():
+        time.sleep(0.05)
+    time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+    live.kill()
+    live.communicate()
     out = open(logf).read()
     log(out)
+    path = os.path.join(tmp, "live-cam5.flv")
+    check(os.path.exists(path) and os.path.getsize(path) > 1000 and
+          subprocess.run(["ffprobe", "-v", "error", path]).returncode == 0,
+          "the recording interrupted by SIGINT is complete and readable")
     check(proc.returncode == 0, "the example exits 0 on SIGINT (rc %s)"
           % proc.returncode)
     for k in keys:
