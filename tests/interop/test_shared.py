@@ -4,9 +4,10 @@
 # application and stream key.
 # Copyright (C) 2026 The gst-rtmp-ingest authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""usage: test_shared.py CASE
+"""usage: test_shared.py CASE [COMMAND...]
 
-Cases: twenty, wrong-key, runtime, routing, conflict, example.
+Cases: twenty, wrong-key, runtime, routing, conflict, example (COMMAND: the
+example to run, default docs/examples/multi-ingest.py).
 Exit status 0 = pass, 77 = a needed peer is missing (skip), else fail.
 """
 import os
@@ -351,8 +352,10 @@ def case_example():
     need("ffmpeg", "ffprobe")
     tmp = tempfile.mkdtemp()
     logf = os.path.join(tmp, "log.txt")
-    proc = subprocess.Popen([sys.executable, EXAMPLE, "--port", "0",
-                             "--address", "127.0.0.1", tmp],
+    # the Python example, or the command given (the C twin)
+    cmd = sys.argv[2:] or [sys.executable, EXAMPLE]
+    proc = subprocess.Popen(cmd + ["--port", "0", "--address", "127.0.0.1",
+                                   tmp],
                             stdout=open(logf, "w"), stderr=subprocess.STDOUT)
     port = None
     deadline = time.monotonic() + 20
@@ -431,7 +434,7 @@ CASES = {
 }
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in CASES:
+    if len(sys.argv) < 2 or sys.argv[1] not in CASES:
         print(__doc__)
         sys.exit(2)
     CASES[sys.argv[1]]()
