@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "rtmp-net-server.h"
+#include "rtmp-net-listener.h"
 #include "rtmp-flv.h"
 #include "rtmp-error.h"
 
@@ -144,6 +145,7 @@ struct _GstRtmpIngestSrc
   gchar *password;
 
   RtmpNetServer *server;        /* start/stop (state change thread) */
+  RtmpNetConsumer *consumer;    /* our place on the listener (qlock) */
   gint current_port;            /* atomic */
 
   /* hand-off to the streaming thread and publisher state: qlock */
@@ -672,8 +674,13 @@ end_publisher (GstRtmpIngestSrc * self, RtmpNetConnection * conn,
   item = g_new0 (Item, 1);
   item->type = ITEM_END;
   push_item_locked (self, item);
-  if (mode == GST_RTMP_INGEST_ON_UNPUBLISH_EOS)
+  if (mode == GST_RTMP_INGEST_ON_UNPUBLISH_EOS) {
     self->ended = TRUE;
+    /* on a shared port, publishers for other keys must not be routed to
+     * us any more (wildcards); ours still get BadName */
+    if (self->consumer)
+      rtmp_net_consumer_set_available (self->consumer, FALSE);
+  }
   uptime = self->publish_start_us ?
       g_get_monotonic_time () - self->publish_start_us : 0;
   s = gst_structure_new ("rtmp-publisher-stopped",
@@ -1141,16 +1148,42 @@ lookup_password (const gchar * user, gpointer user_data)
   return password;
 }
 
+/* The settings every element on one address/port must agree on: the
+ * listener (one socket, one thread) applies those of the first. */
+static GstStructure *
+listener_settings_locked (GstRtmpIngestSrc * self, gboolean auth)
+{
+  return gst_structure_new ("rtmp-listener-settings",
+      "tls-mode", G_TYPE_STRING, self->tls_mode == RTMP_NET_TLS_MODE_PLAIN ?
+      "plain" : self->tls_mode == RTMP_NET_TLS_MODE_TLS ? "tls" : "both",
+      "tls-certificate", G_TYPE_STRING, self->tls_certificate,
+      "tls-key", G_TYPE_STRING, self->tls_key,
+      "authentication", G_TYPE_BOOLEAN, auth,
+      "username", G_TYPE_STRING, self->username,
+      "password", G_TYPE_STRING, self->password,
+      "chunk-size", G_TYPE_UINT, self->chunk_size,
+      "window-ack-size", G_TYPE_UINT, self->window_ack_size,
+      "handshake-timeout", G_TYPE_UINT, self->handshake_timeout,
+      "idle-timeout", G_TYPE_UINT, self->idle_timeout,
+      "max-message-size", G_TYPE_UINT, self->max_message_size,
+      "max-connections", G_TYPE_UINT, self->max_connections,
+      "max-chunk-streams", G_TYPE_UINT, self->max_chunk_streams,
+      "max-amf-depth", G_TYPE_UINT, self->max_amf_depth,
+      "max-bytes-in-flight", G_TYPE_UINT, self->max_bytes_in_flight, NULL);
+}
+
 static gboolean
 gst_rtmp_ingest_src_start (GstBaseSrc * bsrc)
 {
   GstRtmpIngestSrc *self = GST_RTMP_INGEST_SRC (bsrc);
-  RtmpNetServerCallbacks callbacks = { 0, };
+  RtmpNetConsumerInfo info = { 0, };
   RtmpNetServerConfig config;
+  RtmpNetConsumer *consumer;
+  GstStructure *settings;
   GError *err = NULL;
-  gchar *address, *bound, *tls_cert, *tls_key;
+  gchar *address, *bound, *tls_cert, *tls_key, *name;
   gboolean use_auth;
-  guint port;
+  guint port, sharing;
 
   rtmp_net_server_config_init (&config);
   GST_OBJECT_LOCK (self);
@@ -1188,7 +1221,8 @@ gst_rtmp_ingest_src_start (GstBaseSrc * bsrc)
    * get-password handler */
   if (use_auth || g_signal_has_handler_pending (self,
           signals[SIGNAL_GET_PASSWORD], 0, FALSE)) {
-    config.auth = rtmp_auth_server_new (lookup_password, self, NULL);
+    use_auth = TRUE;
+    info.lookup_password = lookup_password;
     GST_INFO_OBJECT (self, "publishers must authenticate (authmod=adobe)");
   }
 
@@ -1200,29 +1234,51 @@ gst_rtmp_ingest_src_start (GstBaseSrc * bsrc)
   g_mutex_unlock (&self->qlock);
   reset_stream_state (self);
 
-  callbacks.connect = on_connect;
-  callbacks.publish_request = on_publish_request;
-  callbacks.publish_started = on_publish_started;
-  callbacks.media = on_media;
-  callbacks.metadata = on_metadata;
-  callbacks.unpublished = on_unpublished;
-  callbacks.closed = on_closed;
-  callbacks.input_processed = on_input_processed;
+  info.callbacks.connect = on_connect;
+  info.callbacks.publish_request = on_publish_request;
+  info.callbacks.publish_started = on_publish_started;
+  info.callbacks.media = on_media;
+  info.callbacks.metadata = on_metadata;
+  info.callbacks.unpublished = on_unpublished;
+  info.callbacks.closed = on_closed;
+  info.callbacks.input_processed = on_input_processed;
+  info.user_data = self;
 
-  self->server = rtmp_net_server_new (address, port, &config, &callbacks,
-      self, NULL);
-  /* the server holds its own references */
+  /* elements on one address and port share one listener (first to start
+   * binds, last to stop closes); the claims are copied */
+  name = gst_object_get_name (GST_OBJECT (self));
+  info.name = name;
+  GST_OBJECT_LOCK (self);
+  settings = listener_settings_locked (self, use_auth);
+  info.application = g_strdup (self->application);
+  info.stream_key = g_strdup (self->stream_key);
+  GST_OBJECT_UNLOCK (self);
+  consumer = rtmp_net_consumer_acquire (address, port, &config, settings,
+      &info, &err);
+  gst_structure_free (settings);
+  g_free ((gchar *) info.application);
+  g_free ((gchar *) info.stream_key);
+  g_free (name);
+  /* the listener holds its own reference */
   rtmp_net_tls_context_unref (config.tls_context);
-  if (config.auth)
-    rtmp_auth_server_unref (config.auth);
   g_free (address);
-  if (!rtmp_net_server_start (self->server, &err))
+  if (consumer == NULL)
     goto listen_failed;
+
+  self->server = rtmp_net_server_ref (rtmp_net_consumer_get_server (consumer));
+  g_mutex_lock (&self->qlock);
+  self->consumer = consumer;
+  g_mutex_unlock (&self->qlock);
 
   g_atomic_int_set (&self->current_port,
       rtmp_net_server_get_port (self->server));
   bound = rtmp_net_server_get_address_string (self->server);
-  GST_INFO_OBJECT (self, "RTMP server listening on %s", bound);
+  sharing = rtmp_net_consumer_get_n_sharing (consumer);
+  if (sharing > 1)
+    GST_INFO_OBJECT (self, "RTMP server listening on %s, shared by %u "
+        "elements", bound, sharing);
+  else
+    GST_INFO_OBJECT (self, "RTMP server listening on %s", bound);
   g_free (bound);
   g_object_notify (G_OBJECT (self), "current-port");
   return TRUE;
@@ -1239,11 +1295,15 @@ tls_failed:
   }
 listen_failed:
   {
-    /* the net layer's message already names the address and the fix */
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("%s", err->message),
-        (NULL));
+    /* the net layer's message already names the address (or the element
+     * whose settings conflict) and the fix */
+    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT))
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", err->message),
+          (NULL));
+    else
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("%s", err->message),
+          (NULL));
     g_error_free (err);
-    g_clear_pointer (&self->server, rtmp_net_server_unref);
     return FALSE;
   }
 }
@@ -1252,12 +1312,17 @@ static gboolean
 gst_rtmp_ingest_src_stop (GstBaseSrc * bsrc)
 {
   GstRtmpIngestSrc *self = GST_RTMP_INGEST_SRC (bsrc);
+  RtmpNetConsumer *consumer;
 
   GST_DEBUG_OBJECT (self, "stopping");
-  if (self->server) {
-    rtmp_net_server_stop (self->server);
-    g_clear_pointer (&self->server, rtmp_net_server_unref);
-  }
+  g_mutex_lock (&self->qlock);
+  consumer = g_steal_pointer (&self->consumer);
+  g_mutex_unlock (&self->qlock);
+  /* our publisher is closed, no callback runs after this; the other
+   * elements on the port keep streaming */
+  if (consumer)
+    rtmp_net_consumer_release (consumer);
+  g_clear_pointer (&self->server, rtmp_net_server_unref);
   g_atomic_int_set (&self->current_port, 0);
 
   g_mutex_lock (&self->qlock);

@@ -137,7 +137,7 @@ rtmp_net_server_config_init (RtmpNetServerConfig * config)
    * pings, onStatus); 1 MiB unsent means the peer stopped reading. */
   config->max_output_bytes = 1024 * 1024;
   /* Large reads keep the syscall count low at high bitrates. */
-  config->read_size = 256 * 1024;
+  config->read_size = 64 * 1024;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1431,4 +1431,16 @@ rtmp_net_server_get_n_connections (RtmpNetServer * server)
 {
   g_return_val_if_fail (server != NULL, 0);
   return g_atomic_int_get (&server->n_connections);
+}
+
+gboolean
+rtmp_net_server_is_server_thread (RtmpNetServer * server)
+{
+  gboolean ret;
+
+  g_return_val_if_fail (server != NULL, FALSE);
+
+  /* not under the lock: stop() holds it while it joins the thread */
+  ret = (g_atomic_pointer_get (&server->thread) == (gpointer) g_thread_self ());
+  return ret;
 }

@@ -124,6 +124,8 @@ guint rtmp_net_server_get_port (RtmpNetServer * server);
 gchar *rtmp_net_server_get_address_string (RtmpNetServer * server);
 /* Number of open connections. */
 guint rtmp_net_server_get_n_connections (RtmpNetServer * server);
+/* Whether the caller runs on the server thread (i.e. in a callback). */
+gboolean rtmp_net_server_is_server_thread (RtmpNetServer * server);
 
 /* Connections are reference counted; the server holds one while open. */
 RtmpNetConnection *rtmp_net_connection_ref (RtmpNetConnection * conn);

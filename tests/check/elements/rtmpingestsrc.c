@@ -205,21 +205,59 @@ GST_START_TEST (test_listen_in_start)
 
 GST_END_TEST;
 
+/* a port held by someone else (here a plain socket) fails the start */
 GST_START_TEST (test_port_in_use)
 {
-  GstElement *a = gst_element_factory_make ("rtmpingestsrc", NULL);
   GstElement *b = gst_element_factory_make ("rtmpingestsrc", NULL);
-  gint port;
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *sa = g_inet_socket_address_new (lo, 0), *bound;
+  GSocket *sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, NULL);
+  guint port;
 
-  g_object_set (a, "port", 0, "address", "127.0.0.1", NULL);
-  fail_unless (gst_element_set_state (a, GST_STATE_PAUSED) !=
-      GST_STATE_CHANGE_FAILURE);
-  g_object_get (a, "current-port", &port, NULL);
+  fail_unless (g_socket_bind (sock, sa, TRUE, NULL));
+  fail_unless (g_socket_listen (sock, NULL));
+  bound = g_socket_get_local_address (sock, NULL);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
   g_object_set (b, "port", port, "address", "127.0.0.1", NULL);
   fail_unless_equals_int (gst_element_set_state (b, GST_STATE_PAUSED),
       GST_STATE_CHANGE_FAILURE);
   gst_element_set_state (b, GST_STATE_NULL);
+  gst_object_unref (b);
+  g_object_unref (bound);
+  g_object_unref (sa);
+  g_object_unref (lo);
+  g_socket_close (sock, NULL);
+  g_object_unref (sock);
+}
+
+GST_END_TEST;
+
+/* elements of one process on one address/port share the listener; the
+ * last to stop closes it */
+GST_START_TEST (test_port_shared)
+{
+  GstElement *a = gst_element_factory_make ("rtmpingestsrc", NULL);
+  GstElement *b = gst_element_factory_make ("rtmpingestsrc", NULL);
+  GSocketConnection *conn;
+  gint port, port_b;
+
+  g_object_set (a, "port", 0, "address", "127.0.0.1", "stream-key", "ka",
+      NULL);
+  fail_unless (gst_element_set_state (a, GST_STATE_PAUSED) !=
+      GST_STATE_CHANGE_FAILURE);
+  g_object_get (a, "current-port", &port, NULL);
+  g_object_set (b, "port", port, "address", "127.0.0.1", "stream-key", "kb",
+      NULL);
+  fail_unless (gst_element_set_state (b, GST_STATE_PAUSED) !=
+      GST_STATE_CHANGE_FAILURE);
+  g_object_get (b, "current-port", &port_b, NULL);
+  fail_unless_equals_int (port_b, port);
+  /* the first to stop does not close the port */
   gst_element_set_state (a, GST_STATE_NULL);
+  conn = connect_to (port);
+  g_object_unref (conn);
+  gst_element_set_state (b, GST_STATE_NULL);
   gst_object_unref (a);
   gst_object_unref (b);
 }
@@ -391,6 +429,7 @@ rtmpingestsrc_suite (void)
   tcase_add_test (tc, test_defaults);
   tcase_add_test (tc, test_listen_in_start);
   tcase_add_test (tc, test_port_in_use);
+  tcase_add_test (tc, test_port_shared);
   tcase_add_test (tc, test_latency_query);
   tcase_add_test (tc, test_replay_ffmpeg);
   tcase_add_test (tc, test_replay_ffmpeg_chunk1000);
