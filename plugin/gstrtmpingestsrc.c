@@ -671,9 +671,6 @@ end_publisher (GstRtmpIngestSrc * self, RtmpNetConnection * conn,
     g_mutex_unlock (&self->qlock);
     return;
   }
-  item = g_new0 (Item, 1);
-  item->type = ITEM_END;
-  push_item_locked (self, item);
   if (mode == GST_RTMP_INGEST_ON_UNPUBLISH_EOS) {
     self->ended = TRUE;
     /* on a shared port, publishers for other keys must not be routed to
@@ -698,8 +695,16 @@ end_publisher (GstRtmpIngestSrc * self, RtmpNetConnection * conn,
   self->bitrate = 0;
   g_mutex_unlock (&self->qlock);
 
+  /* the message goes out before the end is queued, so an application
+   * sees "stopped" before the EOS that may make it quit */
   GST_INFO_OBJECT (self, "publisher stopped: %" GST_PTR_FORMAT, s);
   post_element_message (self, s);
+
+  item = g_new0 (Item, 1);
+  item->type = ITEM_END;
+  g_mutex_lock (&self->qlock);
+  push_item_locked (self, item);
+  g_mutex_unlock (&self->qlock);
 }
 
 static void

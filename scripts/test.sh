@@ -40,7 +40,7 @@ log "== fuzz smoke (${FUZZ_SECONDS}s per target)"
 fuzz_ok=0
 fuzz_failed=0
 for target in "$ASAN_BUILD_DIR"/tests/fuzz/fuzz-*; do
-  [ -x "$target" ] || continue
+  { [ -f "$target" ] && [ -x "$target" ]; } || continue
   name=${target##*/fuzz-}
   work=$(mktemp -d)
   cp -r "$TOP/tests/fuzz/corpus/$name/." "$work/"

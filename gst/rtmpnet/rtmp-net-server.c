@@ -137,7 +137,7 @@ rtmp_net_server_config_init (RtmpNetServerConfig * config)
    * pings, onStatus); 1 MiB unsent means the peer stopped reading. */
   config->max_output_bytes = 1024 * 1024;
   /* Large reads keep the syscall count low at high bitrates. */
-  config->read_size = 64 * 1024;
+  config->read_size = 256 * 1024;
 }
 
 /* ------------------------------------------------------------------ */

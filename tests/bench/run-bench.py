@@ -27,7 +27,8 @@
 #               handoff in this process reads the stamp: rtmpingestsrc
 #               (! flvdemux) versus nginx-rtmp -> rtmp2src; p50/p99/max
 #   concurrency K real-time 3.2 Mbit/s publishers into K rtmpingestsrc in
-#               one gst-launch process versus one nginx-rtmp: CPU % of one
+#               one gst-launch process (K ports, or one shared port with a
+#               stream-key per element) versus one nginx-rtmp: CPU % of one
 #               core, RSS per stream, whether a stream fell behind
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
@@ -452,6 +453,17 @@ def concurrency_run(env, server, k, seconds):
         wait_listening(ports, proc, timeout=60)
         ng = None
         mon_ports = ports
+    elif server == "ingest-shared":
+        # one port shared by the K elements (one listener, one network
+        # thread), publishers routed by stream key
+        ports = [free_port()]
+        desc = " ".join("rtmpingestsrc address=127.0.0.1 port=%d "
+                        "max-connections=%d stream-key=bench%d ! fakesink"
+                        % (ports[0], k + 16, i) for i in range(k))
+        proc = env.gst_launch(desc)
+        wait_listening(ports, proc, timeout=60)
+        ng = None
+        mon_ports = ports
     else:
         ng = Nginx(env, "nginx-conc")
         proc = ng.proc
@@ -633,7 +645,10 @@ def main():
 
     if "concurrency" in only:
         secs = 8 if q else 12
-        servers = ["ingest"] + (["nginx"] if env.have_nginx else [])
+        servers = ["ingest", "ingest-shared"] + \
+            (["nginx"] if env.have_nginx else [])
+        if args.cases:
+            servers = [s for s in servers if s in args.cases.split(",")]
         for i, k in enumerate(ks):
             for srv in (servers if i % 2 == 0 else servers[::-1]):
                 try:
@@ -641,7 +656,7 @@ def main():
                 except Exception as e:          # noqa: BLE001
                     log("concurrency %s K=%d: %s" % (srv, k, e))
                     continue
-                log("concurrency %-7s K=%3d: %5.1f %% CPU (%.3f %%/stream) "
+                log("concurrency %-13s K=%3d: %5.1f %% CPU (%.3f %%/stream) "
                     "%6.1f KiB/stream, rx-queue max %.0f KiB, late %.1f ms%s"
                     % (srv, k, r["cpu_pct"], r["cpu_pct_per_stream"],
                        r["rss_kib_per_stream"], r["max_rx_queue_kib"],
