@@ -51,6 +51,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_rtmp_ingest_src_debug);
 #define DEFAULT_MAX_QUEUE_TIME 5000
 #define DEFAULT_MAX_MESSAGE_SIZE 0xFFFFFF
 #define DEFAULT_MAX_CONNECTIONS 32
+#define DEFAULT_MAX_PENDING_CONNECTIONS 32
 /* the core's defaults (rtmp-limits.c explains them) */
 #define DEFAULT_MAX_CHUNK_STREAMS 64
 #define DEFAULT_MAX_AMF_DEPTH 32
@@ -75,6 +76,7 @@ enum
   PROP_MAX_QUEUE_TIME,
   PROP_MAX_MESSAGE_SIZE,
   PROP_MAX_CONNECTIONS,
+  PROP_MAX_PENDING_CONNECTIONS,
   PROP_MAX_CHUNK_STREAMS,
   PROP_MAX_AMF_DEPTH,
   PROP_MAX_BYTES_IN_FLIGHT,
@@ -134,6 +136,7 @@ struct _GstRtmpIngestSrc
   guint max_queue_time;
   guint max_message_size;
   guint max_connections;
+  guint max_pending_connections;
   guint max_chunk_streams;
   guint max_amf_depth;
   guint max_bytes_in_flight;
@@ -1172,6 +1175,7 @@ listener_settings_locked (GstRtmpIngestSrc * self, gboolean auth)
       "idle-timeout", G_TYPE_UINT, self->idle_timeout,
       "max-message-size", G_TYPE_UINT, self->max_message_size,
       "max-connections", G_TYPE_UINT, self->max_connections,
+      "max-pending-connections", G_TYPE_UINT, self->max_pending_connections,
       "max-chunk-streams", G_TYPE_UINT, self->max_chunk_streams,
       "max-amf-depth", G_TYPE_UINT, self->max_amf_depth,
       "max-bytes-in-flight", G_TYPE_UINT, self->max_bytes_in_flight, NULL);
@@ -1201,6 +1205,7 @@ gst_rtmp_ingest_src_start (GstBaseSrc * bsrc)
   config.limits.idle_timeout_ms = self->idle_timeout;
   config.limits.max_message_size = self->max_message_size;
   config.max_connections = self->max_connections;
+  config.max_pending = self->max_pending_connections;
   config.limits.max_chunk_streams = self->max_chunk_streams;
   config.limits.max_amf_depth = self->max_amf_depth;
   config.limits.max_bytes_in_flight = self->max_bytes_in_flight;
@@ -1394,7 +1399,8 @@ build_stats_locked (GstRtmpIngestSrc * self)
       "read-pauses", G_TYPE_UINT64, self->read_pauses,
       "connections", G_TYPE_UINT,
       self->server ? rtmp_net_server_get_n_connections (self->server) : 0,
-      NULL);
+      "pending-connections", G_TYPE_UINT,
+      self->server ? rtmp_net_server_get_n_pending (self->server) : 0, NULL);
   if (self->metadata)
     gst_structure_set (s, "metadata", GST_TYPE_STRUCTURE, self->metadata,
         NULL);
@@ -1468,6 +1474,9 @@ gst_rtmp_ingest_src_set_property (GObject * object, guint prop_id,
       break;
     case PROP_MAX_CONNECTIONS:
       self->max_connections = g_value_get_uint (value);
+      break;
+    case PROP_MAX_PENDING_CONNECTIONS:
+      self->max_pending_connections = g_value_get_uint (value);
       break;
     case PROP_MAX_CHUNK_STREAMS:
       self->max_chunk_streams = g_value_get_uint (value);
@@ -1565,6 +1574,9 @@ gst_rtmp_ingest_src_get_property (GObject * object, guint prop_id,
       break;
     case PROP_MAX_CONNECTIONS:
       g_value_set_uint (value, self->max_connections);
+      break;
+    case PROP_MAX_PENDING_CONNECTIONS:
+      g_value_set_uint (value, self->max_pending_connections);
       break;
     case PROP_MAX_CHUNK_STREAMS:
       g_value_set_uint (value, self->max_chunk_streams);
@@ -1730,6 +1742,15 @@ gst_rtmp_ingest_src_class_init (GstRtmpIngestSrcClass * klass)
           "Simultaneous TCP connections (publisher, refused peers, "
           "scanners); more are closed at once", 1, 4096,
           DEFAULT_MAX_CONNECTIONS, rw_ready));
+  g_object_class_install_property (gobject_class,
+      PROP_MAX_PENDING_CONNECTIONS, g_param_spec_uint
+      ("max-pending-connections", "Max pending connections",
+          "Connections on the port that are not publishing (handshaking, "
+          "connecting, refused, done); more are closed at once, so peers "
+          "that never publish cannot take every connection slot. Raise it "
+          "when more encoders than this connect at the same moment. "
+          "0 = only max-connections applies", 0, 4096,
+          DEFAULT_MAX_PENDING_CONNECTIONS, rw_ready));
   g_object_class_install_property (gobject_class, PROP_MAX_CHUNK_STREAMS,
       g_param_spec_uint ("max-chunk-streams", "Max chunk streams",
           "Chunk streams (csids) one connection may use; one more drops "
@@ -1754,8 +1775,7 @@ gst_rtmp_ingest_src_class_init (GstRtmpIngestSrcClass * klass)
           "query, flash-ver, bytes-in, messages-in, chunk-size, bitrate "
           "(bit/s), uptime (ns), video-frames, audio-frames, queued-bytes, "
           "dropped, dropped-peers, refused, publishers, read-pauses, "
-          "connections, "
-          "metadata)", GST_TYPE_STRUCTURE,
+          "connections, pending-connections, metadata)", GST_TYPE_STRUCTURE,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_TLS_MODE,
       g_param_spec_enum ("tls-mode", "TLS mode",
@@ -1868,6 +1888,7 @@ gst_rtmp_ingest_src_init (GstRtmpIngestSrc * self)
   self->max_queue_time = DEFAULT_MAX_QUEUE_TIME;
   self->max_message_size = DEFAULT_MAX_MESSAGE_SIZE;
   self->max_connections = DEFAULT_MAX_CONNECTIONS;
+  self->max_pending_connections = DEFAULT_MAX_PENDING_CONNECTIONS;
   self->max_chunk_streams = DEFAULT_MAX_CHUNK_STREAMS;
   self->max_amf_depth = DEFAULT_MAX_AMF_DEPTH;
   self->max_bytes_in_flight = DEFAULT_MAX_BYTES_IN_FLIGHT;

@@ -64,6 +64,7 @@ struct _RtmpNetServer
   guint64 next_id;
   gboolean stopping;
   gint n_connections;           /* atomic */
+  gint n_pending;               /* atomic: connections not publishing */
 };
 
 struct _RtmpNetConnection
@@ -101,6 +102,7 @@ struct _RtmpNetConnection
   gboolean handshake_done;
   gboolean write_failed;
   gboolean refused;             /* publish refused: close after flushing */
+  gboolean pending;             /* counted in n_pending (not publishing) */
   gboolean eof;
 
   /* RTMPS (reference §13): decided by the first byte received */
@@ -133,6 +135,11 @@ rtmp_net_server_config_init (RtmpNetServerConfig * config)
   /* One publisher per element, plus refused ones being closed and port
    * scanners; a small bound keeps a flood from exhausting descriptors. */
   config->max_connections = 32;
+  /* Encoders finish their handshake and connect within milliseconds, so
+   * few connections are ever in that state at once; the bound keeps peers
+   * that never publish (slow handshakes, scanners, refused peers) from
+   * taking every connection slot of a port that serves many streams. */
+  config->max_pending = 32;
   /* A server only sends small control messages to a publisher (acks,
    * pings, onStatus); 1 MiB unsent means the peer stopped reading. */
   config->max_output_bytes = 1024 * 1024;
@@ -325,6 +332,16 @@ conn_timer_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* whether @conn counts toward max_pending (not publishing) */
+static void
+conn_set_pending (RtmpNetConnection * conn, gboolean pending)
+{
+  if (conn->pending == pending)
+    return;
+  conn->pending = pending;
+  g_atomic_int_add (&conn->server->n_pending, pending ? 1 : -1);
+}
+
 static void
 conn_close (RtmpNetConnection * conn, GError * error, gboolean notify)
 {
@@ -352,6 +369,7 @@ conn_close (RtmpNetConnection * conn, GError * error, gboolean notify)
 
   server->connections = g_list_remove (server->connections, conn);
   g_atomic_int_add (&server->n_connections, -1);
+  conn_set_pending (conn, FALSE);
 
   if (notify && !server->stopping && server->callbacks.closed)
     server->callbacks.closed (server, conn, error, server->user_data);
@@ -701,6 +719,7 @@ conn_handle_event (RtmpNetConnection * conn, RtmpSessionEvent * ev)
       conn_refuse (conn);
       break;
     case RTMP_SESSION_EVENT_PUBLISH_STARTED:
+      conn_set_pending (conn, FALSE);
       if (cb->publish_started)
         cb->publish_started (server, conn, server->user_data);
       break;
@@ -721,6 +740,8 @@ conn_handle_event (RtmpNetConnection * conn, RtmpSessionEvent * ev)
     case RTMP_SESSION_EVENT_UNPUBLISHED:
       GST_INFO ("connection %" G_GUINT64_FORMAT " (%s): unpublished (%s)",
           conn->id, conn->peer, GST_STR_NULL (ev->reason));
+      /* connected but no longer publishing: counts as pending again */
+      conn_set_pending (conn, TRUE);
       if (cb->unpublished)
         cb->unpublished (server, conn, ev->reason, server->user_data);
       break;
@@ -1169,6 +1190,7 @@ server_add_connection (RtmpNetServer * server, GSocket * socket)
 
   server->connections = g_list_prepend (server->connections, conn);
   g_atomic_int_inc (&server->n_connections);
+  conn_set_pending (conn, TRUE);
 
   GST_INFO ("connection %" G_GUINT64_FORMAT " accepted from %s", conn->id,
       conn->peer);
@@ -1203,6 +1225,15 @@ server_accept_cb (GSocket * listen_socket, GIOCondition cond,
         server->config.max_connections) {
       GST_WARNING ("refusing a connection: %u connections open "
           "(limit max_connections)", server->config.max_connections);
+      g_socket_close (socket, NULL);
+      g_object_unref (socket);
+      continue;
+    }
+    if (server->config.max_pending && (guint) g_atomic_int_get
+        (&server->n_pending) >= server->config.max_pending) {
+      GST_WARNING ("refusing a connection: %u connections open that are not "
+          "publishing (limit max_pending); raise max-pending-connections if "
+          "that many encoders connect at once", server->config.max_pending);
       g_socket_close (socket, NULL);
       g_object_unref (socket);
       continue;
@@ -1431,6 +1462,13 @@ rtmp_net_server_get_n_connections (RtmpNetServer * server)
 {
   g_return_val_if_fail (server != NULL, 0);
   return g_atomic_int_get (&server->n_connections);
+}
+
+guint
+rtmp_net_server_get_n_pending (RtmpNetServer * server)
+{
+  g_return_val_if_fail (server != NULL, 0);
+  return g_atomic_int_get (&server->n_pending);
 }
 
 gboolean

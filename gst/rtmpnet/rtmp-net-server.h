@@ -25,6 +25,9 @@ typedef struct _RtmpNetConnection RtmpNetConnection;
  *     handshake and idle timeouts (0 = none)
  * @session: what the server side of each session announces
  * @max_connections: simultaneous TCP connections; more are closed at once
+ * @max_pending: connections that are not publishing (handshaking,
+ *     connecting, refused and lingering, or done publishing); more are
+ *     closed at once. 0 = no limit of its own (only @max_connections)
  * @max_output_bytes: bytes queued toward one peer that does not read;
  *     beyond it the peer is dropped
  * @read_size: bytes read from a socket at a time
@@ -41,6 +44,7 @@ typedef struct
   RtmpLimits limits;
   RtmpServerConfig session;
   guint max_connections;
+  guint max_pending;
   gsize max_output_bytes;
   gsize read_size;
   RtmpNetTlsMode tls_mode;
@@ -124,6 +128,8 @@ guint rtmp_net_server_get_port (RtmpNetServer * server);
 gchar *rtmp_net_server_get_address_string (RtmpNetServer * server);
 /* Number of open connections. */
 guint rtmp_net_server_get_n_connections (RtmpNetServer * server);
+/* Number of open connections that are not publishing. */
+guint rtmp_net_server_get_n_pending (RtmpNetServer * server);
 /* Whether the caller runs on the server thread (i.e. in a callback). */
 gboolean rtmp_net_server_is_server_thread (RtmpNetServer * server);
 

@@ -458,8 +458,9 @@ def concurrency_run(env, server, k, seconds):
         # thread), publishers routed by stream key
         ports = [free_port()]
         desc = " ".join("rtmpingestsrc address=127.0.0.1 port=%d "
-                        "max-connections=%d stream-key=bench%d ! fakesink"
-                        % (ports[0], k + 16, i) for i in range(k))
+                        "max-connections=%d max-pending-connections=%d "
+                        "stream-key=bench%d ! fakesink"
+                        % (ports[0], k + 16, k + 16, i) for i in range(k))
         proc = env.gst_launch(desc)
         wait_listening(ports, proc, timeout=60)
         ng = None

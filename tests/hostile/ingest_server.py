@@ -88,6 +88,8 @@ def main():
                 out = dict(counts)
             out.update(rss_kb=rss, threads=threads, fds=fds,
                        connections=st.get_value("connections"),
+                       pending_connections=st.get_value(
+                           "pending-connections"),
                        dropped_peers=st.get_value("dropped-peers"),
                        refused=st.get_value("refused"),
                        publishing=st.get_value("publishing"))

@@ -187,8 +187,19 @@ def c0c1(version=3, zero=b"\0\0\0\0", random=None):
 class Client:
     """A raw TCP client; every call bounded by `timeout` seconds."""
 
-    def __init__(self, port, timeout=5.0):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout)
+    def __init__(self, port, timeout=5.0, rcvbuf=None):
+        if rcvbuf is None:
+            self.sock = socket.create_connection(("127.0.0.1", port),
+                                                 timeout)
+        else:
+            # a small receive buffer must be set before connecting: shrunk
+            # afterwards, the window already announced makes the kernel
+            # prune and drop segments, stalling both directions for
+            # seconds of retransmission back-off
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            self.sock.settimeout(timeout)
+            self.sock.connect(("127.0.0.1", port))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock.settimeout(timeout)
         self.timeout = timeout
@@ -224,7 +235,8 @@ class Client:
         """handshake + connect + createStream + publish in one go."""
         self.handshake()
         self.send(self.c2() + set_chunk_size(chunk_size) +
-                  connect_cmd(app, self.port) + create_stream_cmd() +
+                  connect_cmd(app, self.port, chunk_size=chunk_size) +
+                  create_stream_cmd(chunk_size=chunk_size) +
                   publish_cmd(key, chunk_size=chunk_size))
 
     def read_until_closed(self, timeout=None):
