@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "rtmp-block.h"
 #include "rtmp-chunk-reader.h"
 #include "rtmp-error.h"
 
@@ -301,7 +302,7 @@ add_block (RtmpChunkReader * reader, RtmpChunkStream * cs, GError ** error)
     return FALSE;
   }
 
-  cs->mem = gst_allocator_alloc (NULL, size, NULL);
+  cs->mem = rtmp_block_alloc (size);
   if (!gst_memory_map (cs->mem, &cs->map, GST_MAP_WRITE)) {
     /* not peer-triggered: sysmem always maps */
     gst_memory_unref (cs->mem);

@@ -1274,7 +1274,11 @@ server_bind (RtmpNetServer * server, GInetAddress * inet, GError ** error)
     return NULL;
   }
   g_object_unref (saddr);
-  g_socket_set_listen_backlog (socket, 16);
+  /* Many encoders may connect at the same moment (a shared port after a
+   * network outage): connections beyond a full accept queue are dropped
+   * by the kernel, or reset after the client believes it is connected.
+   * nginx's default; the kernel caps it at net.core.somaxconn. */
+  g_socket_set_listen_backlog (socket, 511);
   if (!g_socket_listen (socket, error)) {
     g_object_unref (socket);
     return NULL;
