@@ -1678,16 +1678,21 @@ gst_rtmp_ingest_src_class_init (GstRtmpIngestSrcClass * klass)
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_APPLICATION,
       g_param_spec_string ("application", "Application",
-          "Only accept publishers whose application (the URL path before "
-          "the stream key, e.g. \"live\" in rtmp://host/live/key) is this. "
-          "Unset: any application. Others get NetStream.Publish.BadName",
-          DEFAULT_APPLICATION, rw));
+          "The application (the URL path before the stream key, e.g. "
+          "\"live\" in rtmp://host/live/key) this element takes; unset: any. "
+          "Elements sharing a port (same address and port) are chosen by "
+          "application and stream-key: exact claims first, then elements "
+          "without a key. A publisher no element takes gets "
+          "NetStream.Publish.BadName", DEFAULT_APPLICATION, rw));
   g_object_class_install_property (gobject_class, PROP_STREAM_KEY,
       g_param_spec_string ("stream-key", "Stream key",
-          "Only accept publishers using this stream key (the stream name "
-          "without its ?query; compared in constant time). Unset: any key. "
-          "Others get NetStream.Publish.Unauthorized", DEFAULT_STREAM_KEY,
-          rw));
+          "The stream key (the stream name without its ?query) this "
+          "element takes, compared exactly (in constant time); unset: any "
+          "key no other element on the port claims. Alone on its port, a "
+          "wrong key gets NetStream.Publish.Unauthorized; on a shared port "
+          "a key no element claims (or one already live) gets "
+          "NetStream.Publish.BadName. The query reaches the stats, the "
+          "bus messages and the authorize signal", DEFAULT_STREAM_KEY, rw));
   g_object_class_install_property (gobject_class, PROP_CHUNK_SIZE,
       g_param_spec_uint ("chunk-size", "Chunk size",
           "Outgoing RTMP chunk size announced to publishers (Set Chunk "

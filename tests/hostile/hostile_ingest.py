@@ -814,7 +814,10 @@ def never_reads(srv):
     # goes on until the server drops us (however slow the machine is): the
     # peer never falls silent, so only the output limit can end it.
     flood = R.command("releaseStream", 9, None, "key") * 30000
-    c = R.Client(srv.port, timeout=10, rcvbuf=4096)
+    # (the default receive buffer: a tiny one makes the kernel prune and
+    # drop segments on loopback, and retransmission back-off then stalls
+    # both directions for seconds)
+    c = R.Client(srv.port, timeout=10)
     c.handshake()
     c.send(c.c2() + R.connect_cmd("live", srv.port))
     c.sock.setblocking(False)

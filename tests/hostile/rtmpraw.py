@@ -187,19 +187,8 @@ def c0c1(version=3, zero=b"\0\0\0\0", random=None):
 class Client:
     """A raw TCP client; every call bounded by `timeout` seconds."""
 
-    def __init__(self, port, timeout=5.0, rcvbuf=None):
-        if rcvbuf is None:
-            self.sock = socket.create_connection(("127.0.0.1", port),
-                                                 timeout)
-        else:
-            # a small receive buffer must be set before connecting: shrunk
-            # afterwards, the window already announced makes the kernel
-            # prune and drop segments, stalling both directions for
-            # seconds of retransmission back-off
-            self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-            self.sock.settimeout(timeout)
-            self.sock.connect(("127.0.0.1", port))
+    def __init__(self, port, timeout=5.0):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock.settimeout(timeout)
         self.timeout = timeout
