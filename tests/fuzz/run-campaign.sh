@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Long fuzzing campaign: runs every libFuzzer target of a -Dfuzzing=true
-# build for SECONDS each (JOBS targets at a time, at nice 19), then merges
+# build for SECONDS each (JOBS targets at a time, at nice $NICE, default
+# 10), then merges
 # what it found into a minimised corpus and prints one line per target
 # (executions, coverage, findings). Not part of the test command.
 #
@@ -15,6 +16,7 @@ set -u
 BUILD=${1:?usage: run-campaign.sh BUILD_DIR [SECONDS] [JOBS]}
 SECONDS_EACH=${2:-1800}
 JOBS=${3:-2}
+NICE=${NICE:-10}
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OUT=${OUT:-$BUILD/fuzz-campaign}
 mkdir -p "$OUT"
@@ -25,22 +27,27 @@ export LSAN_OPTIONS=suppressions=$TOP/tests/lsan.supp:print_suppressions=0
 run_one () {
   local target=$1 name=${1##*/fuzz-} dir=$OUT/${1##*/fuzz-}
   rm -rf "$dir" && mkdir -p "$dir/new" "$dir/min" "$dir/artifacts"
-  nice -n 19 "$target" -max_total_time="$SECONDS_EACH" -timeout=10 \
+  # -timeout is wall-clock time per input: generous, so that a loaded
+  # machine starving the fuzzer does not count as a finding (replay any
+  # timeout-* artifact on its own to tell)
+  nice -n "$NICE" "$target" -max_total_time="$SECONDS_EACH" -timeout=120 \
     -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$dir/artifacts/" "$dir/new" \
     "$TOP/tests/fuzz/corpus/$name" >"$dir/run.log" 2>&1
   echo $? >"$dir/rc"
-  nice -n 19 "$target" -merge=1 "$dir/min" "$TOP/tests/fuzz/corpus/$name" \
+  nice -n "$NICE" "$target" -merge=1 "$dir/min" "$TOP/tests/fuzz/corpus/$name" \
     "$dir/new" >"$dir/merge.log" 2>&1
 }
 export -f run_one
-export OUT SECONDS_EACH TOP
+export OUT SECONDS_EACH TOP NICE
 
-ls "$BUILD"/tests/fuzz/fuzz-* | grep -v '\.p$' |
-  xargs -P "$JOBS" -I{} bash -c 'run_one {}'
+find "$BUILD/tests/fuzz" -maxdepth 1 -type f -executable -name 'fuzz-*' |
+  sort | xargs -P "$JOBS" -I{} bash -c 'run_one {}'
 
 status=0
-for dir in "$OUT"/*/; do
+for target in $(find "$BUILD/tests/fuzz" -maxdepth 1 -type f -executable \
+    -name 'fuzz-*' | sort); do
+  dir=$OUT/${target##*/fuzz-}/
   name=$(basename "$dir")
   [ -f "$dir/rc" ] || continue
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/run.log")
