@@ -279,6 +279,42 @@ sanitize_field_name (const gchar * key)
   return g_string_free (s, FALSE);
 }
 
+/* GstStructure field names are GQuarks, interned for the life of the
+ * process: a publisher inventing new onMetaData keys would grow memory
+ * without bound. Names GLib already knows cost nothing; new ones are
+ * accepted up to MAX_NEW_METADATA_NAMES per process (encoders use a few
+ * dozen, always the same), each at most MAX_METADATA_NAME_LENGTH long;
+ * other keys are left out of the structure. */
+#define MAX_METADATA_NAME_LENGTH 64
+#define MAX_NEW_METADATA_NAMES 1024
+
+/* interned at class init, so they are always kept (FLV spec, ffmpeg, OBS,
+ * E-RTMP) */
+static const gchar *const known_metadata_names[] = {
+  "duration", "width", "height", "videodatarate", "framerate",
+  "videocodecid", "audiodatarate", "audiosamplerate", "audiosamplesize",
+  "stereo", "audiocodecid", "encoder", "filesize", "fps", "audiochannels",
+  "major_brand", "minor_version", "compatible_brands", "creationdate",
+  "hasAudio", "hasVideo", "hasMetadata", "hasKeyframes", "canSeekToEnd",
+  "lasttimestamp", "lastkeyframetimestamp", "datasize", "videosize",
+  "audiosize", "audioTrackIdInfoMap", "videoTrackIdInfoMap", NULL
+};
+
+static gboolean
+metadata_name_allowed (const gchar * name)
+{
+  static gint new_names = 0;
+
+  if (strlen (name) > MAX_METADATA_NAME_LENGTH)
+    return FALSE;
+  if (g_quark_try_string (name) != 0)
+    return TRUE;
+  if (g_atomic_int_add (&new_names, 1) < MAX_NEW_METADATA_NAMES)
+    return TRUE;
+  g_atomic_int_add (&new_names, -1);
+  return FALSE;
+}
+
 /* onMetaData → GstStructure (scalars only; nested values as strings) */
 static GstStructure *
 metadata_to_structure (const RtmpAmfValue * meta)
@@ -294,6 +330,12 @@ metadata_to_structure (const RtmpAmfValue * meta)
     if (!key || !v)
       continue;
     name = sanitize_field_name (key);
+    if (!metadata_name_allowed (name)) {
+      GST_DEBUG ("onMetaData key '%.64s' left out (too long, or too many "
+          "distinct keys seen)", name);
+      g_free (name);
+      continue;
+    }
     switch (rtmp_amf_value_get_type (v)) {
       case RTMP_AMF_NUMBER:
       case RTMP_AMF_INTEGER:
@@ -1652,6 +1694,10 @@ gst_rtmp_ingest_src_class_init (GstRtmpIngestSrcClass * klass)
   GstPushSrcClass *pushsrc_class = GST_PUSH_SRC_CLASS (klass);
   const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
   const GParamFlags rw_ready = rw | GST_PARAM_MUTABLE_READY;
+  guint i;
+
+  for (i = 0; known_metadata_names[i]; i++)
+    g_quark_from_static_string (known_metadata_names[i]);
 
   GST_DEBUG_CATEGORY_INIT (gst_rtmp_ingest_src_debug, "rtmpingestsrc", 0,
       "RTMP ingest server source");

@@ -1160,20 +1160,26 @@ server_add_connection (RtmpNetServer * server, GSocket * socket)
   GSocketAddress *remote;
   GError *err = NULL;
 
+  remote = g_socket_get_remote_address (socket, &err);
+  if (remote == NULL) {
+    /* the peer reset the connection while it waited in the accept queue:
+     * nothing to serve and nobody to name */
+    GST_DEBUG ("dropping an accepted connection that is already gone: %s",
+        err->message);
+    g_clear_error (&err);
+    g_socket_close (socket, NULL);
+    g_object_unref (socket);
+    return;
+  }
+
   conn = g_new0 (RtmpNetConnection, 1);
   conn->refcount = 1;           /* the server's */
   conn->server = server;
   conn->context = g_main_context_ref (server->context);
   conn->id = ++server->next_id;
   conn->socket = socket;
-  remote = g_socket_get_remote_address (socket, &err);
-  if (remote) {
-    conn->peer = format_socket_address (remote);
-    g_object_unref (remote);
-  } else {
-    conn->peer = g_strdup ("(unknown peer)");
-    g_clear_error (&err);
-  }
+  conn->peer = format_socket_address (remote);
+  g_object_unref (remote);
   g_queue_init (&conn->out);
   conn->inbuf = g_malloc (server->config.read_size);
   conn->accepted_time = conn->last_activity = g_get_monotonic_time ();

@@ -685,6 +685,38 @@ def non_utf8_metadata(srv):
     return [(c, None)]
 
 
+@case("amf")
+def metadata_fresh_keys(srv):
+    # every publisher invents 3000 new onMetaData keys: field names are
+    # interned for the life of the process, so only a bounded number of
+    # new ones may be kept (else memory grows with every publisher)
+    kept = []
+    for r in range(4):
+        tag = "%d-%d" % (os.getpid(), r)
+        meta = R.amf0("@setDataFrame", "onMetaData", R.EcmaArray(
+            dict(("key-%s-%d" % (tag, i), float(i)) for i in range(3000))))
+        c = R.Client(srv.port, timeout=10)
+        c.handshake()
+        c.send(c.c2() + R.set_chunk_size(65536) +
+               R.connect_cmd("live", srv.port, chunk_size=65536) +
+               R.create_stream_cmd(chunk_size=65536) +
+               R.publish_cmd("key", chunk_size=65536) +
+               R.chunks(5, R.DATA_AMF0, 1, 0, meta, chunk_size=65536))
+        deadline = time.monotonic() + 5
+        st = srv.stats()
+        while time.monotonic() < deadline and st["metadata_fields"] < 0:
+            time.sleep(0.05)
+            st = srv.stats()
+        kept.append(st["metadata_fields"])
+        c.finish()
+        srv.wait_idle()
+    log("  metadata fields kept per publisher: %s" % kept)
+    check(kept[0] > 0, "metadata_fresh_keys: no metadata reached the stats")
+    check(sum(kept) <= 1100, "metadata_fresh_keys: %d new key names kept "
+          "by 4 publishers (bounded at 1024 per process)" % sum(kept))
+    return []
+
+
 # -------------------------------------------------------------- session --
 @case("session")
 def publish_before_connect(srv):

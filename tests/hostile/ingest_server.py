@@ -56,6 +56,13 @@ def proc_status():
     return rss, threads, len(os.listdir("/proc/self/fd"))
 
 
+def metadata_fields(stats):
+    """fields of the current publisher's onMetaData, -1 if none"""
+    if not stats.has_field("metadata") or not stats.get_value("publishing"):
+        return -1
+    return stats.get_value("metadata").n_fields()
+
+
 def main():
     props = " ".join(sys.argv[1:])
     pipeline = Gst.parse_launch(
@@ -92,7 +99,8 @@ def main():
                            "pending-connections"),
                        dropped_peers=st.get_value("dropped-peers"),
                        refused=st.get_value("refused"),
-                       publishing=st.get_value("publishing"))
+                       publishing=st.get_value("publishing"),
+                       metadata_fields=metadata_fields(st))
             print("STATS " + json.dumps(out), flush=True)
             return True
         loop.quit()
