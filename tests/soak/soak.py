@@ -1369,6 +1369,8 @@ def main():
         raise
     soak.report(rcs)
     if interrupted:
+        if soak.logdir:
+            print("server logs kept in %s" % soak.logdir)
         return 130
     failures = soak.verdict()
     print()
