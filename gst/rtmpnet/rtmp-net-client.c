@@ -86,6 +86,7 @@ struct _RtmpNetClient
   gboolean stopping;
   gboolean ever_published;
   gboolean finish_requested;
+  gboolean started;             /* rtmp_net_client_start() was called */
   gboolean wakeup_pending;
   RtmpMessage headers[N_HEADERS];
   guint64 bytes_out, bytes_in, messages_out, acked_bytes;
@@ -1400,6 +1401,11 @@ rtmp_net_client_start (RtmpNetClient * self)
 
   self->context = g_main_context_new ();
   self->loop = g_main_loop_new (self->context, FALSE);
+  g_mutex_lock (&self->lock);
+  /* the state stays IDLE until the new thread runs: finish() must not
+   * take that for "never started" on a loaded machine */
+  self->started = TRUE;
+  g_mutex_unlock (&self->lock);
   self->thread = g_thread_new ("rtmpnetclient", thread_func, self);
 }
 
@@ -1562,7 +1568,7 @@ rtmp_net_client_finish (RtmpNetClient * self, GError ** error)
   wakeup_locked (self);
   while (!self->flushing && self->state != RTMP_NET_CLIENT_STATE_CLOSED
       && self->state != RTMP_NET_CLIENT_STATE_ERROR
-      && self->state != RTMP_NET_CLIENT_STATE_IDLE)
+      && (self->state != RTMP_NET_CLIENT_STATE_IDLE || self->started))
     g_cond_wait (&self->cond, &self->lock);
 
   if (self->state == RTMP_NET_CLIENT_STATE_CLOSED) {
