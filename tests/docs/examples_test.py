@@ -116,8 +116,11 @@ def main(cmd):
     proc, port = start(cmd, out2, log2)
     pub = ffmpeg(port, "goodkey", extra=("-stream_loop", "5"), wait=False)
     deadline = time.monotonic() + 15
+    # interrupt once frames were recorded (right after the publish starts
+    # the recording may hold nothing yet, and nothing is not readable)
+    live = re.compile(r"stats: publishing=1 .*video-frames=[1-9]")
     while time.monotonic() < deadline and \
-            "stats: publishing=1" not in open(log2).read():
+            not live.search(open(log2).read()):
         time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
     try:

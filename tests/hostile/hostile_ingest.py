@@ -956,7 +956,12 @@ def limit_pending_connections(srv):
           "(closed %s after %.2f s, %d bytes received)" % (
               MAX_PENDING + 1, closed, took, len(extra.received)))
     extra.close()
-    refusals = [w for w in srv.warnings(mark) if "limit max_pending" in w]
+    # the warning comes through the server's stderr pipe: give it time
+    deadline = time.monotonic() + 3
+    refusals = []
+    while time.monotonic() < deadline and not refusals:
+        refusals = [w for w in srv.warnings(mark) if "limit max_pending" in w]
+        time.sleep(0.05)
     check(len(refusals) == 1, "limit_pending: %d refusal warnings, "
           "expected 1" % len(refusals))
     if refusals:
