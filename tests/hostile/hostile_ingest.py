@@ -193,6 +193,17 @@ def good_publisher(srv, label):
     return ok
 
 
+def expect_frames(srv, before, label):
+    """TRUE if source.flv's frames all came out since the stats @before"""
+    st = wait_counts(srv, before["video"] + N_VIDEO,
+                     before["audio"] + N_AUDIO)
+    return check(st["video"] - before["video"] == N_VIDEO and
+                 st["audio"] - before["audio"] == N_AUDIO,
+                 "%s: %d video + %d audio buffers came out, expected %d + %d"
+                 % (label, st["video"] - before["video"],
+                    st["audio"] - before["audio"], N_VIDEO, N_AUDIO))
+
+
 def publish_tags(c, srv, label, ts_offset=0, chunk_size=4096,
                  repeat_ext=True, c1=None, c2=None, pre=b"", key="key"):
     """handshake (C1 @c1, C2 @c2: defaults are correct ones), @pre, then
@@ -206,13 +217,7 @@ def publish_tags(c, srv, label, ts_offset=0, chunk_size=4096,
            R.create_stream_cmd(chunk_size=chunk_size) +
            R.publish_cmd(key, chunk_size=chunk_size)
            + R.media_messages(TAGS, ts_offset, chunk_size, repeat_ext))
-    st = wait_counts(srv, before["video"] + N_VIDEO,
-                     before["audio"] + N_AUDIO)
-    return check(st["video"] - before["video"] == N_VIDEO and
-                 st["audio"] - before["audio"] == N_AUDIO,
-                 "%s: %d video + %d audio buffers came out, expected %d + %d"
-                 % (label, st["video"] - before["video"],
-                    st["audio"] - before["audio"], N_VIDEO, N_AUDIO))
+    return expect_frames(srv, before, label)
 
 
 def publish_more(c, srv, label):
@@ -220,13 +225,7 @@ def publish_more(c, srv, label):
     every frame came out"""
     before = srv.stats()
     c.send(R.media_messages(TAGS, 0, 4096))
-    st = wait_counts(srv, before["video"] + N_VIDEO,
-                     before["audio"] + N_AUDIO)
-    return check(st["video"] - before["video"] == N_VIDEO and
-                 st["audio"] - before["audio"] == N_AUDIO,
-                 "%s: %d video + %d audio buffers came out, expected %d + %d"
-                 % (label, st["video"] - before["video"],
-                    st["audio"] - before["audio"], N_VIDEO, N_AUDIO))
+    return expect_frames(srv, before, label)
 
 
 # Every case gets the server and returns the connections it wants checked:
