@@ -106,6 +106,7 @@ typedef enum
   ITEM_MESSAGE,                 /* a media message */
   ITEM_META_FLAGS,              /* onMetaData said which streams exist */
   ITEM_END,                     /* the publisher stopped */
+  ITEM_EOS,                     /* an EOS event: drain, then end the stream */
 } ItemType;
 
 typedef struct
@@ -853,6 +854,7 @@ header_flags_locked (GstRtmpIngestSrc * self, gboolean * audio,
         *video = item->has_video;
         return TRUE;
       case ITEM_END:
+      case ITEM_EOS:
         goto decide;
       case ITEM_MESSAGE:
         if (item->msg.type == RTMP_MESSAGE_AUDIO) {
@@ -1028,6 +1030,7 @@ process_item (GstRtmpIngestSrc * self, Item * item)
       break;
     case ITEM_META_FLAGS:
     case ITEM_END:
+    case ITEM_EOS:
       break;
   }
 }
@@ -1048,7 +1051,7 @@ gst_rtmp_ingest_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
     self->next_stats = g_get_monotonic_time () + stats_interval * 1000;
 
   for (;;) {
-    gboolean audio, video;
+    gboolean audio = FALSE, video = FALSE;
     RtmpNetConnection *resume = NULL;
 
     if (!g_queue_is_empty (&self->pending)) {
@@ -1075,6 +1078,9 @@ gst_rtmp_ingest_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
       if (!g_queue_is_empty (&self->queue)) {
         if (self->header_sent)
           break;
+        /* an EOS before any publisher: no FLV header to send */
+        if (((Item *) g_queue_peek_head (&self->queue))->type == ITEM_EOS)
+          break;
         if (header_flags_locked (self, &audio, &video))
           break;
       }
@@ -1086,7 +1092,8 @@ gst_rtmp_ingest_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
       self->qwaiters--;
     }
 
-    if (!self->header_sent) {
+    if (!self->header_sent &&
+        ((Item *) g_queue_peek_head (&self->queue))->type != ITEM_EOS) {
       GstBuffer *hdr = rtmp_flv_header_new (audio, video);
 
       GST_DEBUG_OBJECT (self, "FLV header: audio %d video %d", audio, video);
@@ -1111,6 +1118,12 @@ gst_rtmp_ingest_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
       rtmp_net_connection_unref (resume);
     }
 
+    if (item->type == ITEM_EOS) {
+      item_free (item);
+      GST_INFO_OBJECT (self, "end of stream: everything received before the "
+          "EOS event was output");
+      return GST_FLOW_EOS;
+    }
     if (item->type == ITEM_END) {
       item_free (item);
       self->end_time_us = g_get_monotonic_time ();
@@ -1129,6 +1142,43 @@ flushing:
   g_mutex_unlock (&self->qlock);
   GST_DEBUG_OBJECT (self, "flushing");
   return GST_FLOW_FLUSHING;
+}
+
+/* An EOS event sent to the element (gst-launch-1.0 -e on Ctrl-C, an
+ * application finishing a recording): GstBaseSrc would unlock create() and
+ * drop whatever is still queued, so a recording stopped right after a
+ * publish started could hold only the FLV header. Instead the end is
+ * queued behind what was received: create() outputs all of it, then
+ * returns EOS. Publishers are refused from now on, as after an unpublish
+ * in on-unpublish=eos mode. Before start() (nothing queued, no streaming
+ * thread) GstBaseSrc handles it. */
+static gboolean
+gst_rtmp_ingest_src_send_event (GstElement * element, GstEvent * event)
+{
+  GstRtmpIngestSrc *self = GST_RTMP_INGEST_SRC (element);
+  Item *item;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_EOS)
+    return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
+
+  g_mutex_lock (&self->qlock);
+  if (self->consumer == NULL) {
+    g_mutex_unlock (&self->qlock);
+    return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
+  }
+  if (!self->ended) {
+    self->ended = TRUE;
+    rtmp_net_consumer_set_available (self->consumer, FALSE);
+  }
+  item = g_new0 (Item, 1);
+  item->type = ITEM_EOS;
+  /* push_item_locked() only wakes a waiting thread: a thread that is about
+   * to wait checks the queue under qlock first */
+  push_item_locked (self, item);
+  g_mutex_unlock (&self->qlock);
+  GST_INFO_OBJECT (self, "EOS event: the stream ends after what is queued");
+  gst_event_unref (event);
+  return TRUE;
 }
 
 static gboolean
@@ -1914,6 +1964,8 @@ gst_rtmp_ingest_src_class_init (GstRtmpIngestSrcClass * klass)
 
   basesrc_class->start = GST_DEBUG_FUNCPTR (gst_rtmp_ingest_src_start);
   basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_rtmp_ingest_src_stop);
+  element_class->send_event =
+      GST_DEBUG_FUNCPTR (gst_rtmp_ingest_src_send_event);
   basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_rtmp_ingest_src_unlock);
   basesrc_class->unlock_stop =
       GST_DEBUG_FUNCPTR (gst_rtmp_ingest_src_unlock_stop);

@@ -380,6 +380,86 @@ GST_START_TEST (test_bad_peer_then_publisher)
 
 GST_END_TEST;
 
+static GstPadProbeReturn
+block_buffers (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  return GST_PAD_PROBE_OK;
+}
+
+/* An EOS event sent to the element (gst-launch-1.0 -e on Ctrl-C) while
+ * tags are still queued: every tag received before it is output, then
+ * EOS. Downstream is held with a blocking probe until the whole publish
+ * is queued in the element (stay-alive: the unpublish does not end it). */
+GST_START_TEST (test_eos_event_drains)
+{
+  GBytes *c2s = test_util_load_fixture ("ffmpeg.c2s.bin");
+  GstHarness *h = gst_harness_new ("rtmpingestsrc");
+  GSocketConnection *conn;
+  GstStructure *stats;
+  GstBuffer *buf = NULL;
+  GstPad *srcpad;
+  gboolean publishing = TRUE;
+  guint64 publishers = 0;
+  gulong probe;
+  gint tries;
+  guint n = 0;
+
+  g_object_set (h->element, "address", "127.0.0.1", "port", 0, NULL);
+  gst_util_set_object_arg (G_OBJECT (h->element), "on-unpublish",
+      "stay-alive");
+  srcpad = gst_element_get_static_pad (h->element, "src");
+  probe = gst_pad_add_probe (srcpad, GST_PAD_PROBE_TYPE_BLOCK |
+      GST_PAD_PROBE_TYPE_BUFFER, block_buffers, NULL, NULL);
+  gst_harness_play (h);
+
+  conn = connect_to (harness_port (h));
+  send_bytes (conn, g_bytes_get_data (c2s, NULL), g_bytes_get_size (c2s));
+  g_socket_shutdown (g_socket_connection_get_socket (conn), FALSE, TRUE,
+      NULL);
+  /* the publisher is gone once all it sent is queued */
+  for (tries = 0; tries < 500 && (publishers == 0 || publishing); tries++) {
+    g_usleep (10 * 1000);
+    g_object_get (h->element, "stats", &stats, NULL);
+    gst_structure_get_uint64 (stats, "publishers", &publishers);
+    gst_structure_get_boolean (stats, "publishing", &publishing);
+    gst_structure_free (stats);
+  }
+  fail_unless_equals_uint64 (publishers, 1);
+  fail_if (publishing);
+
+  fail_unless (gst_element_send_event (h->element, gst_event_new_eos ()));
+  gst_pad_remove_probe (srcpad, probe);
+  gst_object_unref (srcpad);
+
+  while (gst_harness_pull_until_eos (h, &buf) && buf) {
+    n++;
+    gst_buffer_unref (buf);
+    buf = NULL;
+  }
+  /* header + the 176 tags of the ffmpeg capture, then EOS */
+  fail_unless_equals_int (n, 1 + 176);
+
+  g_object_unref (conn);
+  g_bytes_unref (c2s);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* An EOS event before any publisher: EOS at once, no FLV header. */
+GST_START_TEST (test_eos_event_idle)
+{
+  GstHarness *h = start_harness (NULL);
+  GstBuffer *buf = NULL;
+
+  fail_unless (gst_element_send_event (h->element, gst_event_new_eos ()));
+  fail_unless (gst_harness_pull_until_eos (h, &buf));
+  fail_unless (buf == NULL);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* The default address listens on IPv6 and IPv4; "::1" on IPv6 only. */
 GST_START_TEST (test_ipv6)
 {
@@ -439,6 +519,8 @@ rtmpingestsrc_suite (void)
   tcase_add_test (tc, test_stop_mid_stream);
   tcase_add_test (tc, test_bad_peer_then_publisher);
   tcase_add_test (tc, test_ipv6);
+  tcase_add_test (tc, test_eos_event_drains);
+  tcase_add_test (tc, test_eos_event_idle);
   return s;
 }
 
