@@ -1,42 +1,92 @@
 #!/usr/bin/env bash
 # The test command (README): installs what is needed (Debian 12, as root),
-# builds, runs the whole test suite, then the core tests again under
-# AddressSanitizer + UndefinedBehaviorSanitizer and a short fuzz smoke run
-# of every fuzz target. Exits non-zero on any failure.
+# builds twice and runs the whole test suite with memory checkers:
+#   - gcc build: the whole suite, with the C tests and the plugin-loading
+#     programs of the harnesses listed in VALGRIND_TESTS under valgrind
+#     memcheck (`meson test --setup=valgrind`), everything else plainly;
+#   - clang build with AddressSanitizer + UndefinedBehaviorSanitizer (and
+#     libFuzzer instrumentation): the whole suite, leak checks included
+#     (tests/meson.build sets the sanitizer options);
+#   - a short fuzz smoke run of every fuzz target.
+# The two builds' test runs go side by side (most interop tests wait on
+# real-time peers). Exits non-zero on any failure.
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-5}
+# Tests run under memcheck in the gcc build: the C tests except the
+# CPU-heavy valgrind-long suite, and the harnesses whose gst-launch-1.0 /
+# gst-inspect-1.0 / example processes carry our elements (valgrind does not
+# run /usr/bin/python3: in-process pipelines are checked by the ASan run).
+VALGRIND_TESTS=${VALGRIND_TESTS:-plugin-registry amf0 amf3 control auth
+  corpus-amf0 corpus-amf3 corpus-chunk-reader corpus-handshake corpus-flv
+  corpus-server-session corpus-client-session element-rtmpingestsrc
+  ingest-sigint shared-example-c docs-inspect docs-example-c
+  docs-pipelines-readme hostile-sink}
 failed_steps=()
+outputs=()
 
 install_packages
 configure_build "$BUILD_DIR"
-
-log "== meson test ($BUILD_DIR)"
-if ! meson test -C "$BUILD_DIR" --print-errorlogs --num-processes 2 >"$BUILD_DIR/test.out" 2>&1; then
-  failed_steps+=("meson test")
-fi
-grep -E '^ *[0-9]+/[0-9]+ ' "$BUILD_DIR/test.out" | grep -v ' OK ' >&2 || true
-sed -n '/^Ok:/,/^Timeout:/p' "$BUILD_DIR/test.out" >&2
-
-# ASan + UBSan build with clang, which also links the libFuzzer targets.
-log "== core tests under ASan+UBSan ($ASAN_BUILD_DIR)"
 # -fno-sanitize=alignment: GStreamer's GST_READ_UINT*/GST_WRITE_UINT* macros
 # do unaligned loads on x86 on purpose (GST_HAVE_UNALIGNED_ACCESS), which
 # UBSan would report in every user of them.
 CC=clang configure_build "$ASAN_BUILD_DIR" -Dfuzzing=true \
   -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug \
   -Dc_args=-fno-sanitize=alignment
+
+# run_tests LABEL OUTPUT [meson test options...]: output kept for the
+# summary; a failure is reported by the exit status.
+run_tests () {
+  local label=$1 out=$2
+  shift 2
+  if meson test --print-errorlogs "$@" >"$out" 2>&1; then
+    echo "$label: ok" >"$out.status"
+  else
+    echo "$label: FAILED" >"$out.status"
+  fi
+}
+
+# the gcc build: memcheck for VALGRIND_TESTS, the rest plainly
+gcc_tests () {
+  local all plain=() t
+  all=$(meson test -C "$BUILD_DIR" --list 2>/dev/null | sed -n 's/^.* \/ //p')
+  for t in $all; do
+    case " $(echo $VALGRIND_TESTS) " in
+      *" $t "*) ;;
+      *) plain+=("$t") ;;
+    esac
+  done
+  # shellcheck disable=SC2086
+  run_tests "valgrind tests (gcc build)" "$BUILD_DIR/test-valgrind.out" \
+    -C "$BUILD_DIR" --setup=valgrind --num-processes 2 $VALGRIND_TESTS
+  run_tests "plain tests (gcc build)" "$BUILD_DIR/test.out" \
+    -C "$BUILD_DIR" --num-processes 2 "${plain[@]}"
+}
+
+log "== gcc build: whole suite, $(echo $VALGRIND_TESTS | wc -w) tests under valgrind ($BUILD_DIR)"
+log "== ASan+UBSan build: whole suite ($ASAN_BUILD_DIR)"
+gcc_tests &
+gcc_pid=$!
+run_tests "ASan+UBSan tests" "$ASAN_BUILD_DIR/test.out" \
+  -C "$ASAN_BUILD_DIR" --num-processes 2 --timeout-multiplier 3 &
+asan_pid=$!
+wait $gcc_pid $asan_pid || true
+outputs=("$BUILD_DIR/test-valgrind.out" "$BUILD_DIR/test.out"
+  "$ASAN_BUILD_DIR/test.out")
+for f in "${outputs[@]}"; do
+  status=$(cat "$f.status" 2>/dev/null || echo "${f}: did not run")
+  log "-- $status"
+  case $status in *": ok") ;; *) failed_steps+=("${status%%:*}") ;; esac
+  grep -E '^ *[0-9]+/[0-9]+ ' "$f" | grep -v ' OK ' >&2 || true
+  sed -n '/^Ok:/,/^Timeout:/p' "$f" >&2
+done
+
+log "== fuzz smoke (${FUZZ_SECONDS}s per target)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:fast_unwind_on_malloc=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS=suppressions=$TOP/tests/lsan.supp:print_suppressions=0
-if ! meson test -C "$ASAN_BUILD_DIR" --suite core --print-errorlogs --num-processes 2 --timeout-multiplier 4 >"$ASAN_BUILD_DIR/test.out" 2>&1; then
-  failed_steps+=("ASan/UBSan core tests")
-fi
-sed -n '/^Ok:/,/^Timeout:/p' "$ASAN_BUILD_DIR/test.out" >&2
-
-log "== fuzz smoke (${FUZZ_SECONDS}s per target)"
 fuzz_ok=0
 fuzz_failed=0
 for target in "$ASAN_BUILD_DIR"/tests/fuzz/fuzz-*; do
@@ -62,12 +112,12 @@ count () {
   v=$(sed -n "s/^$1: *\([0-9]*\).*/\1/p" "$2" 2>/dev/null | head -n1)
   echo "${v:-0}"
 }
-ok=$(( $(count Ok "$BUILD_DIR/test.out") + $(count Ok "$ASAN_BUILD_DIR/test.out") + fuzz_ok ))
-bad=0
-for f in "$BUILD_DIR/test.out" "$ASAN_BUILD_DIR/test.out"; do
+ok=$fuzz_ok
+bad=$fuzz_failed
+for f in "${outputs[@]}"; do
+  ok=$(( ok + $(count Ok "$f") ))
   bad=$(( bad + $(count Fail "$f") + $(count Timeout "$f") ))
 done
-bad=$(( bad + fuzz_failed ))
 if [ ${#failed_steps[@]} -ne 0 ]; then
   log "FAILED: ${failed_steps[*]}"
   [ $bad -eq 0 ] && bad=1

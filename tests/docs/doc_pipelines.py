@@ -46,7 +46,10 @@ import sys
 import tempfile
 import time
 
-import gi
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "interop"))
+import testwrap  # noqa: E402
+import gi  # noqa: E402
 
 gi.require_version("Gst", "1.0")
 from gi.repository import Gst  # noqa: E402
@@ -223,7 +226,7 @@ def free_port():
 
 
 def wait_listening(port, proc, timeout=15.0):
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + testwrap.scaled(timeout)
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             return False
@@ -307,6 +310,7 @@ def check_output(workdir, factory, prop, value):
 
 def stop(proc, name, log, grace=15.0):
     """SIGINT (EOS with -e), then wait; returns the exit code."""
+    grace = testwrap.scaled(grace)
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
         try:
@@ -449,7 +453,7 @@ def run_pipeline(cmd, directives, workdir):
                 args += ["username=" + user, "password=" + (pw or "")]
             args += ["!", "filesink", "location=" + out]
             log = os.path.join(workdir, "receiver-%d.log" % i)
-            p = subprocess.Popen(args, cwd=workdir, env=env,
+            p = subprocess.Popen(testwrap.wrap(args), cwd=workdir, env=env,
                                  stdout=open(log, "w"),
                                  stderr=subprocess.STDOUT)
             procs.append(p)
@@ -458,7 +462,8 @@ def run_pipeline(cmd, directives, workdir):
                 raise Fail("receiving server did not start\n" + tail(log))
 
         log = os.path.join(workdir, "pipeline.log")
-        pipe = subprocess.Popen(["gst-launch-1.0"] + opts + tokens,
+        pipe = subprocess.Popen(testwrap.wrap(["gst-launch-1.0"] + opts +
+                                              tokens),
                                 cwd=workdir, env=env, stdout=open(log, "w"),
                                 stderr=subprocess.STDOUT)
         procs.append(pipe)
@@ -484,12 +489,12 @@ def run_pipeline(cmd, directives, workdir):
                                                       tail(log)))
             # on-unpublish=eos ends the pipeline by itself
             try:
-                pipe.wait(5)
+                pipe.wait(testwrap.scaled(5))
             except subprocess.TimeoutExpired:
                 pass
         else:
             try:
-                pipe.wait(seconds)
+                pipe.wait(testwrap.scaled(seconds))
             except subprocess.TimeoutExpired:
                 pass
         rc = stop(pipe, "pipeline", log)
@@ -499,7 +504,7 @@ def run_pipeline(cmd, directives, workdir):
         results = []
         for p, rlog, out in recv_procs:
             try:
-                p.wait(10)
+                p.wait(testwrap.scaled(10))
             except subprocess.TimeoutExpired:
                 pass
             rc = stop(p, "receiving server", rlog)

@@ -17,6 +17,10 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "interop"))
+import testwrap  # noqa: E402
+
 FIXTURES = os.environ.get("RTMP_FIXTURES_DIR", os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
 SOURCE = os.path.join(FIXTURES, "source.flv")
@@ -30,10 +34,10 @@ def check(cond, what):
 
 
 def start(cmd, out_flv, log):
-    proc = subprocess.Popen(cmd + ["--port", "0", "--key", "goodkey",
-                                   "--stats-ms", "300", out_flv],
-                            stdout=open(log, "w"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 20
+    proc = subprocess.Popen(testwrap.wrap(
+        cmd + ["--port", "0", "--key", "goodkey", "--stats-ms", "300",
+               out_flv]), stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + testwrap.scaled(20)
     while time.monotonic() < deadline:
         m = re.search(r"listening on rtmp://[^:]+:(\d+)/", open(log).read())
         if m:
@@ -77,7 +81,7 @@ def main(cmd):
     rc, err = ffmpeg(port, "goodkey")
     check(rc == 0, "ffmpeg publishes with the right key (%s)" % err.strip())
     try:
-        proc.wait(20)
+        proc.wait(testwrap.scaled(20))
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
@@ -115,7 +119,7 @@ def main(cmd):
     log2 = os.path.join(work, "app2.log")
     proc, port = start(cmd, out2, log2)
     pub = ffmpeg(port, "goodkey", extra=("-stream_loop", "5"), wait=False)
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + testwrap.scaled(15)
     # interrupt once frames were recorded (right after the publish starts
     # the recording may hold nothing yet, and nothing is not readable)
     live = re.compile(r"stats: publishing=1 .*video-frames=[1-9]")
@@ -124,7 +128,7 @@ def main(cmd):
         time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
     try:
-        proc.wait(15)
+        proc.wait(testwrap.scaled(15))
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()

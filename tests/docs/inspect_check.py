@@ -6,11 +6,15 @@
 #
 #   inspect_check.py EXPECTED_VERSION
 # SPDX-License-Identifier: LGPL-2.1-or-later
+import os
 import re
 import subprocess
 import sys
 
-import gi
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "interop"))
+import testwrap  # noqa: E402
+import gi  # noqa: E402
 
 gi.require_version("Gst", "1.0")
 from gi.repository import GObject, Gst  # noqa: E402
@@ -44,8 +48,8 @@ def main(version):
     check(len(plugin.get_description()) > 20, "plugin description")
 
     for name in ELEMENTS:
-        r = subprocess.run(["gst-inspect-1.0", name], capture_output=True,
-                           text=True)
+        r = subprocess.run(testwrap.wrap(["gst-inspect-1.0", name]),
+                           capture_output=True, text=True)
         check(r.returncode == 0 and "Element Properties" in r.stdout,
               "gst-inspect-1.0 %s runs" % name)
         factory = Gst.ElementFactory.find(name).load()

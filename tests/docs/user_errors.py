@@ -19,7 +19,10 @@ import sys
 import tempfile
 import time
 
-import gi
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "interop"))
+import testwrap  # noqa: E402
+import gi  # noqa: E402
 
 gi.require_version("Gst", "1.0")
 from gi.repository import Gst  # noqa: E402
@@ -58,11 +61,11 @@ class Server:
         self.port = free_port()
         self.log = os.path.join(WORK, "server-%d.log" % self.port)
         env = dict(os.environ, GST_DEBUG="rtmp*:4", GST_DEBUG_NO_COLOR="1")
-        self.proc = subprocess.Popen(
+        self.proc = subprocess.Popen(testwrap.wrap(
             ["gst-launch-1.0", "-m", "rtmpingestsrc", "address=127.0.0.1",
-             "port=%d" % self.port] + list(props) + ["!", "fakesink"],
+             "port=%d" % self.port] + list(props) + ["!", "fakesink"]),
             stdout=open(self.log, "w"), stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + testwrap.scaled(15)
         while time.monotonic() < deadline:
             if "RTMP server listening" in self.text():
                 return
@@ -74,7 +77,7 @@ class Server:
 
     def stop(self):
         self.proc.terminate()
-        self.proc.wait(10)
+        self.proc.wait(testwrap.scaled(10))
 
 
 def ffmpeg(url):
@@ -91,26 +94,27 @@ def sink_publish(url, *props):
     report of issue 9); that is printed as a known problem, the error text
     is still checked."""
     out = os.path.join(WORK, "sink-%d.log" % time.monotonic_ns())
-    p = subprocess.Popen(
+    p = subprocess.Popen(testwrap.wrap(
         ["gst-launch-1.0", "filesrc", "location=" + SOURCE, "!", "flvdemux",
          "name=d", "d.video", "!", "queue", "!", "flvmux", "name=m",
          "streamable=true", "!", "rtmppublishsink", "location=" + url,
          "timeout=5"] + list(props) + ["d.audio", "!", "queue", "!",
-                                       "m.audio"],
+                                       "m.audio"]),
         stdout=open(out, "w"), stderr=subprocess.STDOUT)
     try:
-        rc = p.wait(20)
+        rc = p.wait(testwrap.scaled(20))
     except subprocess.TimeoutExpired:
         p.kill()
         p.wait()
-        raise SystemExit("FAIL: gst-launch-1.0 did not exit within 20 s "
+        raise SystemExit("FAIL: gst-launch-1.0 did not exit within %.0f s "
+                         % testwrap.scaled(20) +
                          "after the sink's error:\n"
                          + open(out, errors="replace").read())
     return rc, open(out, errors="replace").read()
 
 
 def wait_for(server, pattern, timeout=5.0):
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + testwrap.scaled(timeout)
     while time.monotonic() < deadline:
         if re.search(pattern, server.text()):
             return True

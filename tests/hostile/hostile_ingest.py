@@ -32,7 +32,10 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "interop"))
 import rtmpraw as R  # noqa: E402
+import testwrap  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.environ.get("RTMP_FIXTURES_DIR",
@@ -68,10 +71,12 @@ class Server:
                "handshake-timeout=%d" % HANDSHAKE_TIMEOUT_MS,
                "idle-timeout=%d" % IDLE_TIMEOUT_MS,
                "application=live", "stream-key=key"] + list(props)
-        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True,
-                                  errors="replace", env=env)
+        # ASan's quarantine of freed memory (256 MB by default) would count
+        # in the RSS bound of the group
+        self.p = subprocess.Popen(
+            testwrap.wrap(cmd, asan_options="quarantine_size_mb=16"),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, errors="replace", env=env)
         self.out = queue.Queue()
         self.err = []
         self.lock = threading.Lock()

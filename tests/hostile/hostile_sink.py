@@ -21,13 +21,16 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "interop"))
 import rtmpraw as R  # noqa: E402
+import testwrap  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.environ.get("RTMP_FIXTURES_DIR",
                           os.path.join(HERE, "..", "fixtures"))
 TIMEOUT_S = 2
-MARGIN_S = 10
+MARGIN_S = testwrap.scaled(10)
 failures = []
 
 
@@ -232,7 +235,7 @@ def run(script, expect, flv):
            "location=rtmp://127.0.0.1:%d/live/key" % srv.port]
     env = dict(os.environ, GST_DEBUG="*:1", GST_DEBUG_NO_COLOR="1")
     t0 = time.monotonic()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+    p = subprocess.Popen(testwrap.wrap(cmd), stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True,
                          errors="replace", env=env)
     try:
@@ -240,7 +243,7 @@ def run(script, expect, flv):
     except subprocess.TimeoutExpired:
         p.kill()
         out, _ = p.communicate()
-        check(False, "%s: the sink hung (killed after %d s)"
+        check(False, "%s: the sink hung (killed after %.0f s)"
               % (label, TIMEOUT_S + MARGIN_S))
     dt = time.monotonic() - t0
     srv.close()

@@ -354,11 +354,11 @@ def case_example():
     logf = os.path.join(tmp, "log.txt")
     # the Python example, or the command given (the C twin)
     cmd = sys.argv[2:] or [sys.executable, EXAMPLE]
-    proc = subprocess.Popen(cmd + ["--port", "0", "--address", "127.0.0.1",
-                                   tmp],
-                            stdout=open(logf, "w"), stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(ii.testwrap.wrap(
+        cmd + ["--port", "0", "--address", "127.0.0.1", tmp]),
+        stdout=open(logf, "w"), stderr=subprocess.STDOUT)
     port = None
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + ii.testwrap.scaled(20)
     while time.monotonic() < deadline and proc.poll() is None:
         m = re.search(r"listening on rtmp://[^:]+:(\d+)/", open(logf).read())
         if m:
@@ -396,7 +396,7 @@ def case_example():
     time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     try:
-        proc.wait(timeout=20)
+        proc.wait(timeout=ii.testwrap.scaled(20))
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
