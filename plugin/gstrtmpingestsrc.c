@@ -1492,7 +1492,9 @@ build_stats_locked (GstRtmpIngestSrc * self)
       "connections", G_TYPE_UINT,
       self->server ? rtmp_net_server_get_n_connections (self->server) : 0,
       "pending-connections", G_TYPE_UINT,
-      self->server ? rtmp_net_server_get_n_pending (self->server) : 0, NULL);
+      self->server ? rtmp_net_server_get_n_pending (self->server) : 0,
+      "network-threads", G_TYPE_UINT,
+      self->server ? rtmp_net_server_get_n_threads (self->server) : 0, NULL);
   if (self->metadata)
     gst_structure_set (s, "metadata", GST_TYPE_STRUCTURE, self->metadata,
         NULL);
@@ -1876,8 +1878,8 @@ gst_rtmp_ingest_src_class_init (GstRtmpIngestSrcClass * klass)
           "query, flash-ver, bytes-in, messages-in, chunk-size, bitrate "
           "(bit/s), uptime (ns), video-frames, audio-frames, queued-bytes, "
           "dropped, dropped-peers, refused, publishers, read-pauses, "
-          "connections, pending-connections, metadata)", GST_TYPE_STRUCTURE,
-          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+          "connections, pending-connections, network-threads, metadata)",
+          GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_TLS_MODE,
       g_param_spec_enum ("tls-mode", "TLS mode",
           "Plain RTMP, RTMPS (TLS, needs tls-certificate) or both on the "

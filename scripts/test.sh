@@ -80,6 +80,10 @@ for f in "${outputs[@]}"; do
   log "-- $status"
   case $status in *": ok") ;; *) failed_steps+=("${status%%:*}") ;; esac
   grep -E '^ *[0-9]+/[0-9]+ ' "$f" | grep -v ' OK ' >&2 || true
+  # the end of each failed test's own output (meson --print-errorlogs puts
+  # it right after the test's result line), so a CI log says why
+  awk '/^ *[0-9]+\/[0-9]+ .* (FAIL|TIMEOUT) / { n = 60 }
+       n > 0 { print "   | " $0; n-- }' "$f" >&2
   sed -n '/^Ok:/,/^Timeout:/p' "$f" >&2
 done
 

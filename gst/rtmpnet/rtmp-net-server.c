@@ -4,12 +4,18 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 /*
- * Threading: one thread per server runs its own GMainContext (the pattern
- * of GStreamer's rtmp2 elements: a private context pushed as the thread
- * default). Every socket is non-blocking and watched by GSources on that
- * context, so a peer that stops reading or writing never blocks the others.
- * Other threads talk to connections only through g_main_context_invoke_full()
- * (resume, close) and to the server through start/stop.
+ * Threading: a small pool of network threads per server, each running its
+ * own GMainContext (the pattern of GStreamer's rtmp2 elements: a private
+ * context pushed as the thread default). The first thread also accepts.
+ * A connection lives on one thread for its whole life (the one serving the
+ * fewest connections when it was accepted); a thread is added, up to
+ * config.max_threads, when every running one already serves a connection,
+ * so one publisher costs one thread and many publishers on a shared port
+ * spread over the cores. Every socket is non-blocking and watched by
+ * GSources on its thread's context, so a peer that stops reading or
+ * writing never blocks the others. Other threads talk to connections only
+ * through g_main_context_invoke_full() (resume, close) and to the server
+ * through start/stop.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -39,6 +45,23 @@ GST_DEBUG_CATEGORY_STATIC (rtmp_net_debug);
 /* A refused publisher gets this long to read its onStatus before we close. */
 #define CLOSE_LINGER_US (2 * G_USEC_PER_SEC)
 
+typedef struct _Worker Worker;
+
+/* one network thread */
+struct _Worker
+{
+  RtmpNetServer *server;
+  guint index;
+  GMainContext *context;
+  GMainLoop *loop;
+  GThread *thread;
+  gint n_connections;           /* atomic: open or being handed over */
+
+  /* this worker's thread only */
+  GList *connections;
+  gboolean stopping;
+};
+
 struct _RtmpNetServer
 {
   gint refcount;
@@ -51,18 +74,19 @@ struct _RtmpNetServer
   GDestroyNotify user_data_free;
 
   GMutex lock;                  /* start/stop and the fields below */
-  GMainContext *context;
-  GMainLoop *loop;
-  GThread *thread;
   GSocket *listen_socket;
-  GSource *listen_source;
+  GSource *listen_source;       /* on workers[0] */
   guint bound_port;
   gchar *bound_string;
+  /* max_threads slots; filled by the accepting thread (workers[0]) only,
+   * each before n_workers counts it, so any thread may read the first
+   * n_workers entries */
+  Worker **workers;
+  gint n_workers;               /* atomic */
 
-  /* server thread only */
-  GList *connections;
+  /* accepting thread only */
   guint64 next_id;
-  gboolean stopping;
+  gint stopping;                /* atomic */
   gint n_connections;           /* atomic */
   gint n_pending;               /* atomic: connections not publishing */
 };
@@ -72,7 +96,8 @@ struct _RtmpNetConnection
   gint refcount;
 
   RtmpNetServer *server;        /* not owned; valid until closed */
-  GMainContext *context;        /* owned */
+  Worker *worker;               /* the thread it lives on; not owned */
+  GMainContext *context;        /* owned: the worker's */
   guint64 id;
   gchar *peer;
   gchar *tc_url;                /* from connect, server thread only */
@@ -145,6 +170,11 @@ rtmp_net_server_config_init (RtmpNetServerConfig * config)
   config->max_output_bytes = 1024 * 1024;
   /* Large reads keep the syscall count low at high bitrates. */
   config->read_size = 256 * 1024;
+  /* One network thread per core: real-time publishers cost a wake-up per
+   * message each, and with many of them on one port a single thread
+   * competes with every element's streaming thread for the CPU. Threads
+   * are only started as connections arrive. */
+  config->max_threads = CLAMP (g_get_num_processors (), 1, 8);
 }
 
 /* ------------------------------------------------------------------ */
@@ -367,11 +397,12 @@ conn_close (RtmpNetConnection * conn, GError * error, gboolean notify)
   g_queue_clear_full (&conn->out, (GDestroyNotify) gst_buffer_unref);
   conn->out_bytes = 0;
 
-  server->connections = g_list_remove (server->connections, conn);
+  conn->worker->connections = g_list_remove (conn->worker->connections, conn);
+  g_atomic_int_add (&conn->worker->n_connections, -1);
   g_atomic_int_add (&server->n_connections, -1);
   conn_set_pending (conn, FALSE);
 
-  if (notify && !server->stopping && server->callbacks.closed)
+  if (notify && !conn->worker->stopping && server->callbacks.closed)
     server->callbacks.closed (server, conn, error, server->user_data);
 
   g_clear_error (&error);
@@ -1090,6 +1121,8 @@ rtmp_net_server_new (const gchar * address, guint port,
     rtmp_net_server_config_init (&server->config);
   if (server->config.read_size == 0)
     server->config.read_size = 64 * 1024;
+  if (server->config.max_threads == 0)
+    server->config.max_threads = 1;
   if (server->config.tls_context)
     rtmp_net_tls_context_ref (server->config.tls_context);
   if (server->config.auth)
@@ -1125,6 +1158,7 @@ rtmp_net_server_unref (RtmpNetServer * server)
   rtmp_net_tls_context_unref (server->config.tls_context);
   if (server->config.auth)
     rtmp_auth_server_unref (server->config.auth);
+  g_free (server->workers);
   g_free (server->bound_string);
   g_free (server->address);
   g_free (server);
@@ -1153,8 +1187,20 @@ format_socket_address (GSocketAddress * addr)
   return ret;
 }
 
+/* undoes what the accepting thread counted for a connection that is not
+ * served after all */
 static void
-server_add_connection (RtmpNetServer * server, GSocket * socket)
+server_uncount (RtmpNetServer * server, Worker * worker)
+{
+  g_atomic_int_add (&worker->n_connections, -1);
+  g_atomic_int_add (&server->n_connections, -1);
+  g_atomic_int_add (&server->n_pending, -1);
+}
+
+/* On @worker's thread: @socket was accepted (and counted) for it. */
+static void
+server_add_connection (RtmpNetServer * server, Worker * worker,
+    GSocket * socket, guint64 id)
 {
   RtmpNetConnection *conn;
   GSocketAddress *remote;
@@ -1169,14 +1215,16 @@ server_add_connection (RtmpNetServer * server, GSocket * socket)
     g_clear_error (&err);
     g_socket_close (socket, NULL);
     g_object_unref (socket);
+    server_uncount (server, worker);
     return;
   }
 
   conn = g_new0 (RtmpNetConnection, 1);
   conn->refcount = 1;           /* the server's */
   conn->server = server;
-  conn->context = g_main_context_ref (server->context);
-  conn->id = ++server->next_id;
+  conn->worker = worker;
+  conn->context = g_main_context_ref (worker->context);
+  conn->id = id;
   conn->socket = socket;
   conn->peer = format_socket_address (remote);
   g_object_unref (remote);
@@ -1187,6 +1235,7 @@ server_add_connection (RtmpNetServer * server, GSocket * socket)
       &server->config.session);
   if (server->config.auth)
     rtmp_session_set_auth (conn->session, server->config.auth);
+  conn->pending = TRUE;         /* counted at accept */
 
   g_socket_set_blocking (socket, FALSE);
   if (!g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, &err)) {
@@ -1194,12 +1243,10 @@ server_add_connection (RtmpNetServer * server, GSocket * socket)
     g_clear_error (&err);
   }
 
-  server->connections = g_list_prepend (server->connections, conn);
-  g_atomic_int_inc (&server->n_connections);
-  conn_set_pending (conn, TRUE);
+  worker->connections = g_list_prepend (worker->connections, conn);
 
-  GST_INFO ("connection %" G_GUINT64_FORMAT " accepted from %s", conn->id,
-      conn->peer);
+  GST_INFO ("connection %" G_GUINT64_FORMAT " accepted from %s (network "
+      "thread %u)", conn->id, conn->peer, worker->index);
 
   conn->timer_source = g_source_new (&conn_timer_funcs, sizeof (GSource));
   g_source_set_callback (conn->timer_source, conn_timer_cb, conn, NULL);
@@ -1211,15 +1258,118 @@ server_add_connection (RtmpNetServer * server, GSocket * socket)
   conn_start_reading (conn);
 }
 
+/* an accepted socket on its way to another worker's thread */
+typedef struct
+{
+  Worker *worker;
+  GSocket *socket;              /* NULL once taken */
+  guint64 id;
+} Handover;
+
+static gboolean
+handover_cb (gpointer user_data)
+{
+  Handover *h = user_data;
+
+  if (!h->worker->stopping)
+    server_add_connection (h->worker->server, h->worker,
+        g_steal_pointer (&h->socket), h->id);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+handover_free (gpointer user_data)
+{
+  Handover *h = user_data;
+
+  /* not served: the worker stopped first */
+  if (h->socket) {
+    g_socket_close (h->socket, NULL);
+    g_object_unref (h->socket);
+    server_uncount (h->worker->server, h->worker);
+  }
+  g_free (h);
+}
+
+static gpointer
+worker_thread_func (gpointer user_data)
+{
+  Worker *w = user_data;
+
+  g_main_context_push_thread_default (w->context);
+  GST_DEBUG ("network thread %u for %s running", w->index,
+      w->server->bound_string);
+  g_main_loop_run (w->loop);
+  GST_DEBUG ("network thread %u for %s done", w->index,
+      w->server->bound_string);
+  g_main_context_pop_thread_default (w->context);
+  return NULL;
+}
+
+static Worker *
+worker_new (RtmpNetServer * server, guint index)
+{
+  Worker *w = g_new0 (Worker, 1);
+
+  w->server = server;
+  w->index = index;
+  w->context = g_main_context_new ();
+  w->loop = g_main_loop_new (w->context, FALSE);
+  return w;
+}
+
+/* after its thread was joined */
+static void
+worker_free (Worker * w)
+{
+  /* run what other threads queued meanwhile (resume/close requests hold
+   * connection references; handovers hold sockets): every connection is
+   * closed and w->stopping is set, so they only let go */
+  while (g_main_context_iteration (w->context, FALSE));
+  g_main_loop_unref (w->loop);
+  g_main_context_unref (w->context);
+  g_free (w);
+}
+
+/* Accepting thread: the worker for a new connection, started if needed;
+ * its connection count is taken. */
+static Worker *
+server_pick_worker (RtmpNetServer * server)
+{
+  guint n = g_atomic_int_get (&server->n_workers), i;
+  Worker *best = server->workers[0];
+
+  for (i = 1; i < n; i++) {
+    if (g_atomic_int_get (&server->workers[i]->n_connections) <
+        g_atomic_int_get (&best->n_connections))
+      best = server->workers[i];
+  }
+  if (g_atomic_int_get (&best->n_connections) > 0 &&
+      n < server->config.max_threads) {
+    Worker *w = worker_new (server, n);
+    gchar *name = g_strdup_printf ("rtmp-net-%u", n);
+
+    w->thread = g_thread_new (name, worker_thread_func, w);
+    g_free (name);
+    server->workers[n] = w;
+    g_atomic_int_set (&server->n_workers, n + 1);
+    GST_INFO ("%s: network thread %u started", server->bound_string, n);
+    best = w;
+  }
+  g_atomic_int_inc (&best->n_connections);
+  return best;
+}
+
 static gboolean
 server_accept_cb (GSocket * listen_socket, GIOCondition cond,
     gpointer user_data)
 {
   RtmpNetServer *server = user_data;
 
-  while (!server->stopping) {
+  while (!g_atomic_int_get (&server->stopping)) {
     GError *err = NULL;
     GSocket *socket = g_socket_accept (listen_socket, NULL, &err);
+    Worker *w;
 
     if (!socket) {
       if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
@@ -1244,22 +1394,26 @@ server_accept_cb (GSocket * listen_socket, GIOCondition cond,
       g_object_unref (socket);
       continue;
     }
-    server_add_connection (server, socket);
+    /* counted here, so the limits hold while the socket is handed over */
+    g_atomic_int_inc (&server->n_connections);
+    g_atomic_int_inc (&server->n_pending);
+    w = server_pick_worker (server);
+    if (w == server->workers[0]) {
+      server_add_connection (server, w, socket, ++server->next_id);
+    } else {
+      Handover *h = g_new0 (Handover, 1);
+      GSource *source = g_idle_source_new ();
+
+      h->worker = w;
+      h->socket = socket;
+      h->id = ++server->next_id;
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (source, handover_cb, h, handover_free);
+      g_source_attach (source, w->context);
+      g_source_unref (source);
+    }
   }
   return G_SOURCE_CONTINUE;
-}
-
-static gpointer
-server_thread_func (gpointer user_data)
-{
-  RtmpNetServer *server = user_data;
-
-  g_main_context_push_thread_default (server->context);
-  GST_DEBUG ("server thread for %s running", server->bound_string);
-  g_main_loop_run (server->loop);
-  GST_DEBUG ("server thread for %s done", server->bound_string);
-  g_main_context_pop_thread_default (server->context);
-  return NULL;
 }
 
 static GSocket *
@@ -1306,7 +1460,7 @@ rtmp_net_server_start (RtmpNetServer * server, GError ** error)
   g_return_val_if_fail (server != NULL, FALSE);
 
   g_mutex_lock (&server->lock);
-  if (server->thread) {
+  if (g_atomic_int_get (&server->n_workers) > 0) {
     g_mutex_unlock (&server->lock);
     return TRUE;
   }
@@ -1353,16 +1507,19 @@ rtmp_net_server_start (RtmpNetServer * server, GError ** error)
   g_clear_object (&local);
 
   server->listen_socket = socket;
-  server->stopping = FALSE;
-  server->context = g_main_context_new ();
-  server->loop = g_main_loop_new (server->context, FALSE);
+  g_atomic_int_set (&server->stopping, FALSE);
+  if (server->workers == NULL)
+    server->workers = g_new0 (Worker *, server->config.max_threads);
+  server->workers[0] = worker_new (server, 0);
   server->listen_source = g_socket_create_source (socket, G_IO_IN, NULL);
   g_source_set_callback (server->listen_source,
       G_SOURCE_FUNC (server_accept_cb), server, NULL);
-  g_source_attach (server->listen_source, server->context);
-  server->thread = g_thread_new ("rtmp-net-server", server_thread_func,
-      server);
-  GST_INFO ("listening on %s", server->bound_string);
+  g_source_attach (server->listen_source, server->workers[0]->context);
+  server->workers[0]->thread = g_thread_new ("rtmp-net-server",
+      worker_thread_func, server->workers[0]);
+  g_atomic_int_set (&server->n_workers, 1);
+  GST_INFO ("listening on %s (up to %u network threads)",
+      server->bound_string, server->config.max_threads);
   g_mutex_unlock (&server->lock);
   return TRUE;
 
@@ -1381,61 +1538,71 @@ bind_failed:
   }
 }
 
+/* on the worker's thread: close its connections (no callback) and end
+ * its loop; the first worker also stops accepting */
 static gboolean
-server_stop_in_thread (gpointer user_data)
+worker_stop_in_thread (gpointer user_data)
 {
-  RtmpNetServer *server = user_data;
+  Worker *w = user_data;
+  RtmpNetServer *server = w->server;
 
-  server->stopping = TRUE;
-  while (server->connections)
-    conn_close (server->connections->data, NULL, FALSE);
-  clear_source (&server->listen_source);
-  g_socket_close (server->listen_socket, NULL);
-  g_main_loop_quit (server->loop);
+  w->stopping = TRUE;
+  if (w->index == 0) {
+    g_atomic_int_set (&server->stopping, TRUE);
+    clear_source (&server->listen_source);
+    g_socket_close (server->listen_socket, NULL);
+  }
+  while (w->connections)
+    conn_close (w->connections->data, NULL, FALSE);
+  g_main_loop_quit (w->loop);
   return G_SOURCE_REMOVE;
+}
+
+static void
+worker_stop_and_join (Worker * w)
+{
+  /* An attached source rather than g_main_context_invoke(): it runs on the
+   * worker's thread even if its loop has not started running yet. */
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_HIGH);
+  g_source_set_callback (source, worker_stop_in_thread, w, NULL);
+  g_source_attach (source, w->context);
+  g_source_unref (source);
+  g_thread_join (w->thread);
+  w->thread = NULL;
 }
 
 void
 rtmp_net_server_stop (RtmpNetServer * server)
 {
-  GSource *source;
+  guint i, n;
 
   g_return_if_fail (server != NULL);
 
   g_mutex_lock (&server->lock);
-  if (!server->thread) {
+  if (g_atomic_int_get (&server->n_workers) == 0) {
     g_mutex_unlock (&server->lock);
     return;
   }
-  if (server->thread == g_thread_self ()) {
+  if (rtmp_net_server_is_server_thread (server)) {
     g_mutex_unlock (&server->lock);
     g_critical ("rtmp_net_server_stop() called from a server callback");
     return;
   }
 
   GST_DEBUG ("stopping server on %s", server->bound_string);
-  /* An attached source rather than g_main_context_invoke(): it runs on the
-   * server thread even if the loop has not started running yet. */
-  source = g_idle_source_new ();
-  g_source_set_priority (source, G_PRIORITY_HIGH);
-  g_source_set_callback (source, server_stop_in_thread, server, NULL);
-  g_source_attach (source, server->context);
-  g_source_unref (source);
-
-  g_thread_join (server->thread);
-  server->thread = NULL;
-
-  /* Run what other threads queued meanwhile (resume/close requests hold
-   * connection references; every connection is closed so they are no-ops)
-   * so nothing stays referenced by the context. */
-  while (g_main_context_iteration (server->context, FALSE));
+  /* the accepting thread first: once it is joined no socket is handed to
+   * another worker any more, and the worker count is final */
+  worker_stop_and_join (server->workers[0]);
+  n = g_atomic_int_get (&server->n_workers);
+  for (i = 1; i < n; i++)
+    worker_stop_and_join (server->workers[i]);
+  g_atomic_int_set (&server->n_workers, 0);
+  for (i = 0; i < n; i++)
+    g_clear_pointer (&server->workers[i], worker_free);
 
   g_clear_object (&server->listen_socket);
-  g_main_loop_unref (server->loop);
-  server->loop = NULL;
-  /* pending invokes (resume/close) hold connection refs: drop them */
-  g_main_context_unref (server->context);
-  server->context = NULL;
   server->bound_port = 0;
   g_mutex_unlock (&server->lock);
   GST_DEBUG ("server stopped");
@@ -1484,11 +1651,24 @@ rtmp_net_server_get_n_pending (RtmpNetServer * server)
 gboolean
 rtmp_net_server_is_server_thread (RtmpNetServer * server)
 {
-  gboolean ret;
+  GThread *self = g_thread_self ();
+  guint i, n;
 
   g_return_val_if_fail (server != NULL, FALSE);
 
-  /* not under the lock: stop() holds it while it joins the thread */
-  ret = (g_atomic_pointer_get (&server->thread) == (gpointer) g_thread_self ());
-  return ret;
+  /* not under the lock: stop() holds it while it joins the threads; the
+   * worker slots stay allocated until then */
+  n = g_atomic_int_get (&server->n_workers);
+  for (i = 0; i < n; i++) {
+    if (server->workers[i]->thread == self)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+guint
+rtmp_net_server_get_n_threads (RtmpNetServer * server)
+{
+  g_return_val_if_fail (server != NULL, 0);
+  return g_atomic_int_get (&server->n_workers);
 }

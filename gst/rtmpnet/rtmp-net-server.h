@@ -31,6 +31,10 @@ typedef struct _RtmpNetConnection RtmpNetConnection;
  * @max_output_bytes: bytes queued toward one peer that does not read;
  *     beyond it the peer is dropped
  * @read_size: bytes read from a socket at a time
+ * @max_threads: network threads of the server (0 = 1). The first one
+ *     accepts; each connection lives on the thread serving the fewest
+ *     connections when it arrived, and a thread is added when every
+ *     running one serves a connection. Default: one per core, at most 8
  * @tls_mode: plain RTMP, RTMPS or both on the port (reference §13)
  * @tls_context: the server context for RTMPS (rtmp_net_tls_context_new_server;
  *     the server takes a reference); required unless @tls_mode is PLAIN
@@ -47,6 +51,7 @@ typedef struct
   guint max_pending;
   gsize max_output_bytes;
   gsize read_size;
+  guint max_threads;
   RtmpNetTlsMode tls_mode;
   RtmpNetTlsContext *tls_context;
   RtmpAuthServer *auth;
@@ -58,8 +63,10 @@ void rtmp_net_server_config_init (RtmpNetServerConfig * config);
  * RtmpNetServerCallbacks:
  *
  * How a consumer (an element) hears about connections. Every callback
- * runs on the server thread; none may call rtmp_net_server_stop() or block
- * on the streaming thread. Any may be %NULL.
+ * runs on one of the server's network threads (all of one connection's on
+ * the same thread; callbacks of different connections may run at the same
+ * time); none may call rtmp_net_server_stop() or block on the streaming
+ * thread. Any may be %NULL.
  *
  * @accepted: a TCP connection was accepted.
  * @connect: the peer sent connect (@event: app, tc_url, flash_ver...).
@@ -130,8 +137,11 @@ gchar *rtmp_net_server_get_address_string (RtmpNetServer * server);
 guint rtmp_net_server_get_n_connections (RtmpNetServer * server);
 /* Number of open connections that are not publishing. */
 guint rtmp_net_server_get_n_pending (RtmpNetServer * server);
-/* Whether the caller runs on the server thread (i.e. in a callback). */
+/* Whether the caller runs on one of the server's network threads (i.e. in
+ * a callback). */
 gboolean rtmp_net_server_is_server_thread (RtmpNetServer * server);
+/* Number of network threads running (0 when stopped). */
+guint rtmp_net_server_get_n_threads (RtmpNetServer * server);
 
 /* Connections are reference counted; the server holds one while open. */
 RtmpNetConnection *rtmp_net_connection_ref (RtmpNetConnection * conn);
@@ -141,9 +151,9 @@ void rtmp_net_connection_unref (RtmpNetConnection * conn);
 const gchar *rtmp_net_connection_get_peer (RtmpNetConnection * conn);
 guint64 rtmp_net_connection_get_id (RtmpNetConnection * conn);
 
-/* Server thread only (i.e. inside callbacks): connect's tcUrl and flashVer
- * (NULL before connect or when the peer sent none), the session's
- * counters. */
+/* The connection's network thread only (i.e. inside its callbacks):
+ * connect's tcUrl and flashVer (NULL before connect or when the peer sent
+ * none), the session's counters. */
 const gchar *rtmp_net_connection_get_tc_url (RtmpNetConnection * conn);
 const gchar *rtmp_net_connection_get_flash_ver (RtmpNetConnection * conn);
 guint64 rtmp_net_connection_get_bytes_in (RtmpNetConnection * conn);

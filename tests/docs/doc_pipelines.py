@@ -311,6 +311,14 @@ def check_output(workdir, factory, prop, value):
 def stop(proc, name, log, grace=15.0):
     """SIGINT (EOS with -e), then wait; returns the exit code."""
     grace = testwrap.scaled(grace)
+    # gst-launch-1.0 prints "Execution ended" when its pipeline reached EOS
+    # by itself; it then frees the pipeline and exits with its SIGINT
+    # handler gone (a SIGINT would kill it, exit status -2): wait instead
+    if proc.poll() is None and "Execution ended" in tail(log, 200):
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            pass
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
         try:

@@ -276,7 +276,9 @@ def main():
                 continue
             run(script, expect, flv)
     if failures:
-        log("%d failure(s)" % len(failures))
+        log("%d failure(s):" % len(failures))
+        for what in failures:
+            log("  - " + what)
         return 1
     log("PASS")
     return 0

@@ -100,6 +100,7 @@ def main():
                        dropped_peers=st.get_value("dropped-peers"),
                        refused=st.get_value("refused"),
                        publishing=st.get_value("publishing"),
+                       network_threads=st.get_value("network-threads"),
                        metadata_fields=metadata_fields(st))
             print("STATS " + json.dumps(out), flush=True)
             return True
