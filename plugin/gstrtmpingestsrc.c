@@ -15,11 +15,15 @@
  *     d.audio ! queue ! aacparse ! m.
  * ]|
  *
- * Threading: an RtmpNetServer thread owns the sockets and sessions; media
- * messages go through a bounded queue (mutex + cond) to the streaming
- * thread, which builds the FLV tags and timestamps. When the queue is full
- * the network thread stops reading from the publisher (TCP back-pressure)
- * instead of dropping data.
+ * Threading: the network threads of the port (RtmpNetServer, shared with
+ * the other elements on it) accept, do the handshakes and the commands up
+ * to publish. The accepted publisher's connection then moves to this
+ * element's GMainContext, which the streaming thread iterates in create()
+ * while its queue is empty: it reads the socket, and the media callbacks
+ * queue messages that create() turns into FLV tags (one wake-up per
+ * message, no hand-off). At unpublish the connection goes back to a
+ * network thread. The queue is bounded: when it is full reading stops
+ * (TCP back-pressure) instead of dropping data.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -162,6 +166,12 @@ struct _GstRtmpIngestSrc
   gboolean ended;               /* EOS queued: refuse new publishers */
   RtmpNetConnection *active;    /* the publisher (ref) */
   RtmpNetConnection *paused;    /* waiting for rtmp_net_connection_resume */
+  /* the publisher's connection is served by our streaming thread, which
+   * iterates @context instead of waiting on qcond (no wake-up of a network
+   * thread and of the streaming thread per message; set at publish, moved
+   * back to a network thread at unpublish) */
+  RtmpNetConnection *reader;    /* ref */
+  gboolean iterating;           /* the streaming thread is in the poll */
   gboolean first_message_pending;
   /* stats */
   gchar *peer, *app, *stream, *query, *tc_url, *flash_ver;
@@ -176,6 +186,9 @@ struct _GstRtmpIngestSrc
   guint64 dropped_messages;
   guint64 refused, dropped_peers, publishers;
   guint64 read_pauses;
+
+  /* iterated by the streaming thread (or stop() once it has stopped) */
+  GMainContext *context;
 
   /* streaming thread only */
   GQueue pending;               /* GstBuffer * ready to be returned */
@@ -418,6 +431,8 @@ push_item_locked (GstRtmpIngestSrc * self, Item * item)
    * queue, further messages are picked up without any wake-up. */
   if (self->qwaiters > 0)
     g_cond_broadcast (&self->qcond);
+  else if (self->iterating)
+    g_main_context_wakeup (self->context);
 }
 
 /* ------------------------------------------------------------------ */
@@ -556,6 +571,10 @@ on_publish_started (RtmpNetServer * server, RtmpNetConnection * conn,
   self->publish_start_us = g_get_monotonic_time ();
   self->rate_window_start = self->publish_start_us;
   self->publishers++;
+  /* from now on our streaming thread reads the publisher's socket */
+  rtmp_net_connection_move_to_context (conn, self->context);
+  g_clear_pointer (&self->reader, rtmp_net_connection_unref);
+  self->reader = rtmp_net_connection_ref (conn);
   self->first_message_pending = TRUE;
   item = g_new0 (Item, 1);
   item->type = ITEM_START;
@@ -739,6 +758,13 @@ end_publisher (GstRtmpIngestSrc * self, RtmpNetConnection * conn,
   g_clear_pointer (&self->active, rtmp_net_connection_unref);
   self->publish_start_us = 0;
   self->bitrate = 0;
+  if (conn == self->reader) {
+    /* what is left of the connection (the peer's close, a refused second
+     * publish) is served by a network thread again: our streaming thread
+     * may stop iterating (EOS) */
+    rtmp_net_connection_move_to_server (conn);
+    g_clear_pointer (&self->reader, rtmp_net_connection_unref);
+  }
   g_mutex_unlock (&self->qlock);
 
   /* the message goes out before the end is queued, so an application
@@ -1035,6 +1061,14 @@ process_item (GstRtmpIngestSrc * self, Item * item)
   }
 }
 
+/* only ends the poll of create() when the next statistics are due */
+static gboolean
+stats_timer_cb (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+
 static GstFlowReturn
 gst_rtmp_ingest_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
 {
@@ -1083,6 +1117,30 @@ gst_rtmp_ingest_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
           break;
         if (header_flags_locked (self, &audio, &video))
           break;
+      }
+      if (self->reader) {
+        /* serve the publisher's socket ourselves until something is
+         * queued (its callbacks run here), we are unlocked, or another
+         * thread queues an item (push_item_locked wakes the context) */
+        GSource *timer = NULL;
+
+        self->iterating = TRUE;
+        g_mutex_unlock (&self->qlock);
+        if (stats_interval) {
+          gint64 left = self->next_stats - g_get_monotonic_time ();
+
+          timer = g_timeout_source_new (MAX (left, 0) / 1000 + 1);
+          g_source_set_callback (timer, stats_timer_cb, NULL, NULL);
+          g_source_attach (timer, self->context);
+        }
+        g_main_context_iteration (self->context, TRUE);
+        if (timer) {
+          g_source_destroy (timer);
+          g_source_unref (timer);
+        }
+        g_mutex_lock (&self->qlock);
+        self->iterating = FALSE;
+        continue;
       }
       self->qwaiters++;
       if (stats_interval == 0)
@@ -1191,6 +1249,7 @@ gst_rtmp_ingest_src_unlock (GstBaseSrc * bsrc)
   self->flushing = TRUE;
   g_cond_broadcast (&self->qcond);
   g_mutex_unlock (&self->qlock);
+  g_main_context_wakeup (self->context);
   return TRUE;
 }
 
@@ -1415,11 +1474,23 @@ gst_rtmp_ingest_src_stop (GstBaseSrc * bsrc)
 {
   GstRtmpIngestSrc *self = GST_RTMP_INGEST_SRC (bsrc);
   RtmpNetConsumer *consumer;
+  RtmpNetConnection *reader;
 
   GST_DEBUG_OBJECT (self, "stopping");
   g_mutex_lock (&self->qlock);
   consumer = g_steal_pointer (&self->consumer);
+  reader = g_steal_pointer (&self->reader);
   g_mutex_unlock (&self->qlock);
+  /* the streaming thread has stopped: close the publisher it served here
+   * (runs at once, we own the context) and let go of what is queued on
+   * the context */
+  g_main_context_acquire (self->context);
+  if (reader) {
+    rtmp_net_connection_close (reader, NULL);
+    rtmp_net_connection_unref (reader);
+  }
+  while (g_main_context_iteration (self->context, FALSE));
+  g_main_context_release (self->context);
   /* our publisher is closed, no callback runs after this; the other
    * elements on the port keep streaming */
   if (consumer)
@@ -1722,6 +1793,7 @@ gst_rtmp_ingest_src_finalize (GObject * object)
   clear_publisher_info_locked (self);
   reset_stream_state (self);
   g_mutex_clear (&self->qlock);
+  g_main_context_unref (self->context);
   g_cond_clear (&self->qcond);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -2000,6 +2072,7 @@ gst_rtmp_ingest_src_init (GstRtmpIngestSrc * self)
   self->stats_interval = DEFAULT_STATS_INTERVAL;
   self->tls_mode = DEFAULT_TLS_MODE;
   g_mutex_init (&self->qlock);
+  self->context = g_main_context_new ();
   g_cond_init (&self->qcond);
   g_queue_init (&self->queue);
   g_queue_init (&self->pending);

@@ -84,6 +84,11 @@ struct _RtmpNetServer
   Worker **workers;
   gint n_workers;               /* atomic */
 
+  /* connections moved to a consumer's context
+   * (rtmp_net_connection_move_to_context) */
+  GMutex detached_lock;
+  GList *detached;
+
   /* accepting thread only */
   guint64 next_id;
   gint stopping;                /* atomic */
@@ -96,8 +101,17 @@ struct _RtmpNetConnection
   gint refcount;
 
   RtmpNetServer *server;        /* not owned; valid until closed */
-  Worker *worker;               /* the thread it lives on; not owned */
-  GMainContext *context;        /* owned: the worker's */
+  /* the network thread it lives on (not owned), or NULL while a consumer's
+   * thread serves it (moved with rtmp_net_connection_move_to_context) */
+  Worker *worker;
+  /* owned: its worker's or the consumer's; written by the thread serving
+   * the connection under ctx_lock, read by others under it */
+  GMainContext *context;
+  GMutex ctx_lock;
+  /* a move asked for by a callback, done once the dispatch that ran the
+   * callback is over (the connection's thread only) */
+  GMainContext *move_to;        /* owned */
+  gboolean move_back;
   guint64 id;
   gchar *peer;
   gchar *tc_url;                /* from connect, server thread only */
@@ -186,6 +200,7 @@ static void conn_close (RtmpNetConnection * conn, GError * error,
 static void conn_flush_output (RtmpNetConnection * conn);
 static void conn_process_input (RtmpNetConnection * conn);
 static void conn_start_reading (RtmpNetConnection * conn);
+static void conn_apply_move (RtmpNetConnection * conn);
 
 RtmpNetConnection *
 rtmp_net_connection_ref (RtmpNetConnection * conn)
@@ -213,6 +228,9 @@ rtmp_net_connection_unref (RtmpNetConnection * conn)
   g_free (conn->cipherbuf);
   g_clear_object (&conn->socket);
   g_main_context_unref (conn->context);
+  if (conn->move_to)
+    g_main_context_unref (conn->move_to);
+  g_mutex_clear (&conn->ctx_lock);
   g_free (conn->inbuf);
   g_free (conn->peer);
   g_free (conn->tc_url);
@@ -397,12 +415,23 @@ conn_close (RtmpNetConnection * conn, GError * error, gboolean notify)
   g_queue_clear_full (&conn->out, (GDestroyNotify) gst_buffer_unref);
   conn->out_bytes = 0;
 
-  conn->worker->connections = g_list_remove (conn->worker->connections, conn);
-  g_atomic_int_add (&conn->worker->n_connections, -1);
+  if (conn->worker) {
+    conn->worker->connections = g_list_remove (conn->worker->connections,
+        conn);
+    g_atomic_int_add (&conn->worker->n_connections, -1);
+    if (conn->worker->stopping)
+      notify = FALSE;
+  } else {
+    g_mutex_lock (&server->detached_lock);
+    server->detached = g_list_remove (server->detached, conn);
+    g_mutex_unlock (&server->detached_lock);
+    if (g_atomic_int_get (&server->stopping))
+      notify = FALSE;
+  }
   g_atomic_int_add (&server->n_connections, -1);
   conn_set_pending (conn, FALSE);
 
-  if (notify && !conn->worker->stopping && server->callbacks.closed)
+  if (notify && server->callbacks.closed)
     server->callbacks.closed (server, conn, error, server->user_data);
 
   g_clear_error (&error);
@@ -973,6 +1002,7 @@ conn_read_cb (GSocket * socket, GIOCondition cond, gpointer user_data)
     rtmp_net_tls_feed (conn->tls, conn->cipherbuf, n);
     conn_pump_tls (conn);
     conn_update_timer (conn);
+    conn_apply_move (conn);
     rtmp_net_connection_unref (conn);
     return G_SOURCE_CONTINUE;
   }
@@ -1001,6 +1031,7 @@ conn_read_cb (GSocket * socket, GIOCondition cond, gpointer user_data)
     conn_update_timer (conn);
   }
 
+  conn_apply_move (conn);
   rtmp_net_connection_unref (conn);
   /* the source is destroyed explicitly (clear_source) when reading stops */
   return G_SOURCE_CONTINUE;
@@ -1024,11 +1055,162 @@ conn_start_reading (RtmpNetConnection * conn)
   g_source_attach (conn->read_source, conn->context);
 }
 
+/* ------------------------------------------------------------------ */
+/* Moving a connection between threads                                 */
+/* ------------------------------------------------------------------ */
+
+static Worker *server_least_busy_worker (RtmpNetServer * server);
+
+/* Any thread: a reference to the context serving @conn now. */
+static GMainContext *
+conn_get_context (RtmpNetConnection * conn)
+{
+  GMainContext *context;
+
+  g_mutex_lock (&conn->ctx_lock);
+  context = g_main_context_ref (conn->context);
+  g_mutex_unlock (&conn->ctx_lock);
+  return context;
+}
+
+/* Whether the caller is the thread serving @conn (it owns the context):
+ * a request queued on the context @conn had before a move is re-posted to
+ * its new one instead of being run on the wrong thread. */
+static gboolean
+conn_is_own_thread (RtmpNetConnection * conn)
+{
+  GMainContext *context = conn_get_context (conn);
+  gboolean own = g_main_context_is_owner (context);
+
+  g_main_context_unref (context);
+  return own;
+}
+
+static void
+conn_drop_sources (RtmpNetConnection * conn)
+{
+  clear_source (&conn->read_source);
+  clear_source (&conn->write_source);
+  clear_source (&conn->timer_source);
+}
+
+/* On the connection's new thread: watch its socket and timer there. */
+static gboolean
+conn_adopt_cb (gpointer user_data)
+{
+  RtmpNetConnection *conn = user_data;
+
+  if (conn->closed)
+    return G_SOURCE_REMOVE;
+  if (conn->worker) {
+    if (conn->worker->stopping) {
+      conn_close (conn, NULL, FALSE);
+      return G_SOURCE_REMOVE;
+    }
+    conn->worker->connections = g_list_prepend (conn->worker->connections,
+        conn);
+  }
+  GST_DEBUG ("connection %" G_GUINT64_FORMAT " (%s) now served by %s",
+      conn->id, conn->peer, conn->worker ? "a network thread" :
+      "its consumer's thread");
+  conn->timer_source = g_source_new (&conn_timer_funcs, sizeof (GSource));
+  g_source_set_callback (conn->timer_source, conn_timer_cb, conn, NULL);
+  g_source_attach (conn->timer_source, conn->context);
+  conn_update_timer (conn);
+  conn_start_reading (conn);
+  if (!g_queue_is_empty (&conn->out))
+    conn_flush_output (conn);
+  return G_SOURCE_REMOVE;
+}
+
+/* On the connection's thread, once a dispatch is over (no code of ours
+ * touches @conn on this thread after it): carry out a move asked for by a
+ * callback. The connection has no source until the new thread adopts it,
+ * so the two threads never serve it at the same time. */
+static void
+conn_apply_move (RtmpNetConnection * conn)
+{
+  RtmpNetServer *server = conn->server;
+  GMainContext *target, *old;
+  GSource *source;
+
+  if (!conn->closed && conn->move_to && conn->worker) {
+    Worker *w = conn->worker;
+
+    target = g_steal_pointer (&conn->move_to);
+    conn_drop_sources (conn);
+    w->connections = g_list_remove (w->connections, conn);
+    g_atomic_int_add (&w->n_connections, -1);
+    conn->worker = NULL;
+    g_mutex_lock (&server->detached_lock);
+    server->detached = g_list_prepend (server->detached, conn);
+    g_mutex_unlock (&server->detached_lock);
+  } else if (!conn->closed && conn->move_back && conn->worker == NULL) {
+    Worker *w = server_least_busy_worker (server);
+
+    conn->move_back = FALSE;
+    conn_drop_sources (conn);
+    g_mutex_lock (&server->detached_lock);
+    server->detached = g_list_remove (server->detached, conn);
+    g_mutex_unlock (&server->detached_lock);
+    g_atomic_int_inc (&w->n_connections);
+    conn->worker = w;
+    target = g_main_context_ref (w->context);
+  } else {
+    if (conn->move_to)
+      g_main_context_unref (g_steal_pointer (&conn->move_to));
+    conn->move_back = FALSE;
+    return;
+  }
+
+  g_mutex_lock (&conn->ctx_lock);
+  old = conn->context;
+  conn->context = target;
+  g_mutex_unlock (&conn->ctx_lock);
+  g_main_context_unref (old);
+
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, conn_adopt_cb,
+      rtmp_net_connection_ref (conn),
+      (GDestroyNotify) rtmp_net_connection_unref);
+  g_source_attach (source, target);
+  g_source_unref (source);
+}
+
+void
+rtmp_net_connection_move_to_context (RtmpNetConnection * conn,
+    GMainContext * context)
+{
+  g_return_if_fail (conn != NULL);
+  g_return_if_fail (context != NULL);
+
+  if (conn->move_to)
+    g_main_context_unref (conn->move_to);
+  conn->move_to = g_main_context_ref (context);
+  conn->move_back = FALSE;
+}
+
+void
+rtmp_net_connection_move_to_server (RtmpNetConnection * conn)
+{
+  g_return_if_fail (conn != NULL);
+
+  if (conn->move_to)
+    g_main_context_unref (g_steal_pointer (&conn->move_to));
+  conn->move_back = TRUE;
+}
+
 static gboolean
 conn_resume_in_thread (gpointer user_data)
 {
   RtmpNetConnection *conn = user_data;
 
+  if (!conn_is_own_thread (conn)) {
+    /* queued before the connection moved */
+    rtmp_net_connection_resume (conn);
+    return G_SOURCE_REMOVE;
+  }
   if (conn->closed || !conn->paused)
     return G_SOURCE_REMOVE;
 
@@ -1042,17 +1224,22 @@ conn_resume_in_thread (gpointer user_data)
     conn_start_reading (conn);
     conn_update_timer (conn);
   }
+  conn_apply_move (conn);
   return G_SOURCE_REMOVE;
 }
 
 void
 rtmp_net_connection_resume (RtmpNetConnection * conn)
 {
+  GMainContext *context;
+
   g_return_if_fail (conn != NULL);
 
-  g_main_context_invoke_full (conn->context, G_PRIORITY_DEFAULT,
+  context = conn_get_context (conn);
+  g_main_context_invoke_full (context, G_PRIORITY_DEFAULT,
       conn_resume_in_thread, rtmp_net_connection_ref (conn),
       (GDestroyNotify) rtmp_net_connection_unref);
+  g_main_context_unref (context);
 }
 
 typedef struct
@@ -1066,6 +1253,11 @@ conn_close_in_thread (gpointer user_data)
 {
   CloseRequest *req = user_data;
 
+  if (!conn_is_own_thread (req->conn)) {
+    /* queued before the connection moved */
+    rtmp_net_connection_close (req->conn, req->reason);
+    return G_SOURCE_REMOVE;
+  }
   if (!req->conn->closed)
     conn_close (req->conn, g_steal_pointer (&req->reason), TRUE);
   return G_SOURCE_REMOVE;
@@ -1085,14 +1277,17 @@ void
 rtmp_net_connection_close (RtmpNetConnection * conn, const GError * reason)
 {
   CloseRequest *req;
+  GMainContext *context;
 
   g_return_if_fail (conn != NULL);
 
   req = g_new0 (CloseRequest, 1);
   req->conn = rtmp_net_connection_ref (conn);
   req->reason = reason ? g_error_copy (reason) : NULL;
-  g_main_context_invoke_full (conn->context, G_PRIORITY_DEFAULT,
+  context = conn_get_context (conn);
+  g_main_context_invoke_full (context, G_PRIORITY_DEFAULT,
       conn_close_in_thread, req, close_request_free);
+  g_main_context_unref (context);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1132,6 +1327,7 @@ rtmp_net_server_new (const gchar * address, guint port,
   server->user_data = user_data;
   server->user_data_free = user_data_free;
   g_mutex_init (&server->lock);
+  g_mutex_init (&server->detached_lock);
   return server;
 }
 
@@ -1155,6 +1351,7 @@ rtmp_net_server_unref (RtmpNetServer * server)
   if (server->user_data_free)
     server->user_data_free (server->user_data);
   g_mutex_clear (&server->lock);
+  g_mutex_clear (&server->detached_lock);
   rtmp_net_tls_context_unref (server->config.tls_context);
   if (server->config.auth)
     rtmp_auth_server_unref (server->config.auth);
@@ -1224,6 +1421,7 @@ server_add_connection (RtmpNetServer * server, Worker * worker,
   conn->server = server;
   conn->worker = worker;
   conn->context = g_main_context_ref (worker->context);
+  g_mutex_init (&conn->ctx_lock);
   conn->id = id;
   conn->socket = socket;
   conn->peer = format_socket_address (remote);
@@ -1331,10 +1529,9 @@ worker_free (Worker * w)
   g_free (w);
 }
 
-/* Accepting thread: the worker for a new connection, started if needed;
- * its connection count is taken. */
+/* Any thread: the running worker serving the fewest connections. */
 static Worker *
-server_pick_worker (RtmpNetServer * server)
+server_least_busy_worker (RtmpNetServer * server)
 {
   guint n = g_atomic_int_get (&server->n_workers), i;
   Worker *best = server->workers[0];
@@ -1344,6 +1541,17 @@ server_pick_worker (RtmpNetServer * server)
         g_atomic_int_get (&best->n_connections))
       best = server->workers[i];
   }
+  return best;
+}
+
+/* Accepting thread: the worker for a new connection, started if needed;
+ * its connection count is taken. */
+static Worker *
+server_pick_worker (RtmpNetServer * server)
+{
+  guint n = g_atomic_int_get (&server->n_workers);
+  Worker *best = server_least_busy_worker (server);
+
   if (g_atomic_int_get (&best->n_connections) > 0 &&
       n < server->config.max_threads) {
     Worker *w = worker_new (server, n);
@@ -1601,6 +1809,20 @@ rtmp_net_server_stop (RtmpNetServer * server)
   g_atomic_int_set (&server->n_workers, 0);
   for (i = 0; i < n; i++)
     g_clear_pointer (&server->workers[i], worker_free);
+  /* connections still served by a consumer's thread (a consumer stops
+   * serving them before it leaves, so normally none) */
+  for (;;) {
+    RtmpNetConnection *conn;
+
+    g_mutex_lock (&server->detached_lock);
+    conn = server->detached ? server->detached->data : NULL;
+    g_mutex_unlock (&server->detached_lock);
+    if (conn == NULL)
+      break;
+    GST_WARNING ("connection %" G_GUINT64_FORMAT " (%s) still served by a "
+        "consumer's thread at stop: closing it", conn->id, conn->peer);
+    conn_close (conn, NULL, FALSE);
+  }
 
   g_clear_object (&server->listen_socket);
   server->bound_port = 0;

@@ -165,6 +165,22 @@ guint32 rtmp_net_connection_get_peer_chunk_size (RtmpNetConnection * conn);
  * byte). */
 gboolean rtmp_net_connection_is_tls (RtmpNetConnection * conn);
 
+/* In one of @conn's callbacks: once the dispatch that runs the callback is
+ * over (the rest of the data read with it is processed first), the
+ * connection is served by whichever thread iterates @context, the
+ * consumer's own loop, instead of a network thread: its later callbacks
+ * run there. A consumer that reads in its own thread saves the wake-up of
+ * a network thread per message. The consumer must iterate @context while
+ * it wants data, and close the connection (rtmp_net_connection_close()
+ * with @context acquired runs at once) or move it back before it leaves
+ * the server. */
+void rtmp_net_connection_move_to_context (RtmpNetConnection * conn,
+    GMainContext * context);
+/* In one of @conn's callbacks: undoes rtmp_net_connection_move_to_context()
+ * (or cancels it if not done yet): once the dispatch is over the
+ * connection goes back to a network thread of its server. */
+void rtmp_net_connection_move_to_server (RtmpNetConnection * conn);
+
 /* Thread-safe: resume reading after @media returned FALSE. */
 void rtmp_net_connection_resume (RtmpNetConnection * conn);
 /* Thread-safe: close the connection (@closed is called with @reason, a
