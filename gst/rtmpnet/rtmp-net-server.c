@@ -369,6 +369,14 @@ conn_timer_cb (gpointer user_data)
             limits->handshake_timeout_ms), TRUE);
   } else if (conn->handshake_done && !conn->paused &&
       limits->idle_timeout_ms &&
+      now >= conn->last_activity + (gint64) limits->idle_timeout_ms * 1000 &&
+      (g_socket_condition_check (conn->socket, G_IO_IN) & G_IO_IN)) {
+    /* the peer did send: we did not read (a consumer serving the
+     * connection from its own thread was busy downstream) */
+    conn->last_activity = now;
+    conn_update_timer (conn);
+  } else if (conn->handshake_done && !conn->paused &&
+      limits->idle_timeout_ms &&
       now >= conn->last_activity + (gint64) limits->idle_timeout_ms * 1000) {
     conn_close (conn, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
             "Nothing received for %u ms (idle-timeout); dropping the peer. "

@@ -446,6 +446,71 @@ GST_START_TEST (test_eos_event_drains)
 
 GST_END_TEST;
 
+/* The publisher's socket is read by the streaming thread: while downstream
+ * holds that thread for longer than idle-timeout, what the publisher sends
+ * waits in the socket. That is our stall, not the peer's silence: the
+ * publisher is not dropped and everything comes out once downstream
+ * flows again. */
+GST_START_TEST (test_downstream_stall_not_idle)
+{
+  GBytes *c2s = test_util_load_fixture ("ffmpeg.c2s.bin");
+  const guint8 *data = g_bytes_get_data (c2s, NULL);
+  gsize size = g_bytes_get_size (c2s), half = size / 2;
+  GstHarness *h = gst_harness_new ("rtmpingestsrc");
+  GSocketConnection *conn;
+  GstStructure *stats;
+  GstBuffer *buf = NULL;
+  GstPad *srcpad;
+  guint64 publishers = 0, dropped = 1;
+  gulong probe;
+  gint tries;
+  guint n = 0;
+
+  g_object_set (h->element, "address", "127.0.0.1", "port", 0,
+      "idle-timeout", 1000, NULL);
+  srcpad = gst_element_get_static_pad (h->element, "src");
+  probe = gst_pad_add_probe (srcpad, GST_PAD_PROBE_TYPE_BLOCK |
+      GST_PAD_PROBE_TYPE_BUFFER, block_buffers, NULL, NULL);
+  gst_harness_play (h);
+
+  conn = connect_to (harness_port (h));
+  /* handshake, publish and the first half of the media */
+  send_bytes (conn, data, half);
+  for (tries = 0; tries < 500 && publishers == 0; tries++) {
+    g_usleep (10 * 1000);
+    g_object_get (h->element, "stats", &stats, NULL);
+    gst_structure_get_uint64 (stats, "publishers", &publishers);
+    gst_structure_free (stats);
+  }
+  fail_unless_equals_uint64 (publishers, 1);
+  /* the rest while the streaming thread is blocked, then 2.5 idle-timeouts
+   * of downstream stall */
+  g_usleep (200 * 1000);
+  send_bytes (conn, data + half, size - half);
+  g_usleep (2500 * 1000);
+  gst_pad_remove_probe (srcpad, probe);
+  gst_object_unref (srcpad);
+
+  while (gst_harness_pull_until_eos (h, &buf) && buf) {
+    n++;
+    gst_buffer_unref (buf);
+    buf = NULL;
+  }
+  /* header + the 176 tags of the ffmpeg capture (its deleteStream ends
+   * the stream), then EOS */
+  fail_unless_equals_int (n, 1 + 176);
+  g_object_get (h->element, "stats", &stats, NULL);
+  gst_structure_get_uint64 (stats, "dropped-peers", &dropped);
+  gst_structure_free (stats);
+  fail_unless_equals_uint64 (dropped, 0);
+
+  g_object_unref (conn);
+  g_bytes_unref (c2s);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* An EOS event before any publisher: EOS at once, no FLV header. */
 GST_START_TEST (test_eos_event_idle)
 {
@@ -521,6 +586,7 @@ rtmpingestsrc_suite (void)
   tcase_add_test (tc, test_ipv6);
   tcase_add_test (tc, test_eos_event_drains);
   tcase_add_test (tc, test_eos_event_idle);
+  tcase_add_test (tc, test_downstream_stall_not_idle);
   return s;
 }
 
