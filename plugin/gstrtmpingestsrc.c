@@ -571,10 +571,13 @@ on_publish_started (RtmpNetServer * server, RtmpNetConnection * conn,
   self->publish_start_us = g_get_monotonic_time ();
   self->rate_window_start = self->publish_start_us;
   self->publishers++;
-  /* from now on our streaming thread reads the publisher's socket */
-  rtmp_net_connection_move_to_context (conn, self->context);
-  g_clear_pointer (&self->reader, rtmp_net_connection_unref);
-  self->reader = rtmp_net_connection_ref (conn);
+  /* from now on our streaming thread reads the publisher's socket (not
+   * once stop() began: it closes what it finds there) */
+  if (self->consumer) {
+    rtmp_net_connection_move_to_context (conn, self->context);
+    g_clear_pointer (&self->reader, rtmp_net_connection_unref);
+    self->reader = rtmp_net_connection_ref (conn);
+  }
   self->first_message_pending = TRUE;
   item = g_new0 (Item, 1);
   item->type = ITEM_START;
@@ -1477,24 +1480,42 @@ gst_rtmp_ingest_src_stop (GstBaseSrc * bsrc)
   RtmpNetConnection *reader;
 
   GST_DEBUG_OBJECT (self, "stopping");
+  /* without a consumer, on_publish_started no longer moves a publisher to
+   * our context */
   g_mutex_lock (&self->qlock);
   consumer = g_steal_pointer (&self->consumer);
   reader = g_steal_pointer (&self->reader);
   g_mutex_unlock (&self->qlock);
-  /* the streaming thread has stopped: close the publisher it served here
-   * (runs at once, we own the context) and let go of what is queued on
-   * the context */
-  g_main_context_acquire (self->context);
-  if (reader) {
+  /* The streaming thread has stopped: this thread serves our context now.
+   * The publisher it served is closed (at once if it is on our context;
+   * a move asked for just before may still be on its way from a network
+   * thread: the close request follows it here). Leaving the listener
+   * closes our other connections; no callback of ours runs after it. The
+   * other elements on the port keep streaming. */
+  if (!g_main_context_acquire (self->context))
+    GST_ERROR_OBJECT (self, "the streaming thread still serves the context");
+  if (reader)
     rtmp_net_connection_close (reader, NULL);
+  if (consumer)
+    rtmp_net_consumer_release (consumer);
+  if (reader) {
+    gint64 deadline = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+
+    while (!rtmp_net_connection_is_closed (reader)) {
+      while (g_main_context_iteration (self->context, FALSE));
+      if (rtmp_net_connection_is_closed (reader))
+        break;
+      if (g_get_monotonic_time () > deadline) {
+        GST_WARNING_OBJECT (self, "publisher %s not closed within 2 s",
+            rtmp_net_connection_get_peer (reader));
+        break;
+      }
+      g_usleep (1000);
+    }
     rtmp_net_connection_unref (reader);
   }
   while (g_main_context_iteration (self->context, FALSE));
   g_main_context_release (self->context);
-  /* our publisher is closed, no callback runs after this; the other
-   * elements on the port keep streaming */
-  if (consumer)
-    rtmp_net_consumer_release (consumer);
   g_clear_pointer (&self->server, rtmp_net_server_unref);
   g_atomic_int_set (&self->current_port, 0);
 

@@ -137,6 +137,7 @@ struct _RtmpNetConnection
   gint64 close_deadline;
 
   gboolean closed;
+  gint closed_atomic;           /* the same, for other threads */
   gboolean paused;
   gboolean handshake_done;
   gboolean write_failed;
@@ -242,6 +243,12 @@ const gchar *
 rtmp_net_connection_get_peer (RtmpNetConnection * conn)
 {
   return conn->peer;
+}
+
+gboolean
+rtmp_net_connection_is_closed (RtmpNetConnection * conn)
+{
+  return g_atomic_int_get (&conn->closed_atomic);
 }
 
 gboolean
@@ -408,6 +415,7 @@ conn_close (RtmpNetConnection * conn, GError * error, gboolean notify)
     return;
   }
   conn->closed = TRUE;
+  g_atomic_int_set (&conn->closed_atomic, TRUE);
 
   if (error)
     GST_INFO ("connection %" G_GUINT64_FORMAT " (%s) closed: %s", conn->id,

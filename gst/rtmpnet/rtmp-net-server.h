@@ -161,6 +161,8 @@ guint64 rtmp_net_connection_get_bytes_out (RtmpNetConnection * conn);
 guint64 rtmp_net_connection_get_messages_in (RtmpNetConnection * conn);
 guint32 rtmp_net_connection_get_peer_chunk_size (RtmpNetConnection * conn);
 
+/* Thread-safe: whether the connection is closed. */
+gboolean rtmp_net_connection_is_closed (RtmpNetConnection * conn);
 /* Thread-safe: whether the connection is RTMPS (known after its first
  * byte). */
 gboolean rtmp_net_connection_is_tls (RtmpNetConnection * conn);
