@@ -164,6 +164,7 @@ struct _GstRtmpIngestSrc
   gsize queue_bytes;
   gboolean flushing;
   gboolean ended;               /* EOS queued: refuse new publishers */
+  gboolean eos_requested;       /* by an EOS event (send_event) */
   RtmpNetConnection *active;    /* the publisher (ref) */
   RtmpNetConnection *paused;    /* waiting for rtmp_net_connection_resume */
   /* the publisher's connection is served by our streaming thread, which
@@ -867,6 +868,28 @@ update_caps (GstRtmpIngestSrc * self)
 /* Header flags: from onMetaData if it came before the first coded frame,
  * else from the tags queued up to the first coded frame. Returns FALSE if
  * we cannot tell yet. */
+/* qlock held: TRUE if the queue holds the end of a publisher before any
+ * audio or video of it (nothing to put an FLV header in front of) */
+static gboolean
+ends_without_media_locked (GstRtmpIngestSrc * self)
+{
+  GList *l;
+
+  for (l = self->queue.head; l; l = l->next) {
+    Item *item = l->data;
+
+    if (item->type == ITEM_END)
+      return TRUE;
+    if (item->type == ITEM_EOS)
+      return FALSE;
+    if (item->type == ITEM_MESSAGE && (item->msg.type == RTMP_MESSAGE_AUDIO
+            || item->msg.type == RTMP_MESSAGE_VIDEO
+            || item->msg.type == RTMP_MESSAGE_AGGREGATE))
+      return FALSE;
+  }
+  return FALSE;
+}
+
 static gboolean
 header_flags_locked (GstRtmpIngestSrc * self, gboolean * audio,
     gboolean * video)
@@ -1154,7 +1177,8 @@ gst_rtmp_ingest_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
     }
 
     if (!self->header_sent &&
-        ((Item *) g_queue_peek_head (&self->queue))->type != ITEM_EOS) {
+        ((Item *) g_queue_peek_head (&self->queue))->type != ITEM_EOS &&
+        !ends_without_media_locked (self)) {
       GstBuffer *hdr = rtmp_flv_header_new (audio, video);
 
       GST_DEBUG_OBJECT (self, "FLV header: audio %d video %d", audio, video);
@@ -1188,11 +1212,40 @@ gst_rtmp_ingest_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
     if (item->type == ITEM_END) {
       item_free (item);
       self->end_time_us = g_get_monotonic_time ();
+      if (mode == GST_RTMP_INGEST_ON_UNPUBLISH_EOS && !self->header_sent) {
+        /* The publisher left before sending any audio or video: nothing
+         * was output, and an EOS now would only end an empty stream
+         * (flvdemux fails on an EOS before any data). An encoder that
+         * gives up at once must not take the pipeline down: wait for the
+         * next publisher instead, unless an EOS event asked to end. */
+        g_mutex_lock (&self->qlock);
+        if (!self->eos_requested) {
+          self->ended = FALSE;
+          if (self->consumer)
+            rtmp_net_consumer_set_available (self->consumer, TRUE);
+        }
+        g_mutex_unlock (&self->qlock);
+        self->had_publisher = FALSE;
+        GST_WARNING_OBJECT (self, "the publisher left before sending any "
+            "audio or video: not ending the stream, waiting for the next "
+            "publisher");
+        continue;
+      }
       if (mode == GST_RTMP_INGEST_ON_UNPUBLISH_EOS) {
         GST_INFO_OBJECT (self, "publisher stopped: end of stream");
         return GST_FLOW_EOS;
       }
       GST_INFO_OBJECT (self, "publisher stopped: waiting for the next one");
+      continue;
+    }
+    if (item->type == ITEM_MESSAGE && !self->header_sent) {
+      /* only the script data of a publisher that left before any audio or
+       * video gets here (the FLV header goes out before the first message
+       * otherwise): there is no stream to put it in */
+      GST_DEBUG_OBJECT (self, "dropping a %s message of a publisher that "
+          "sent no audio or video", rtmp_message_type_get_name
+          (item->msg.type));
+      item_free (item);
       continue;
     }
     process_item (self, item);
@@ -1227,6 +1280,7 @@ gst_rtmp_ingest_src_send_event (GstElement * element, GstEvent * event)
     g_mutex_unlock (&self->qlock);
     return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
   }
+  self->eos_requested = TRUE;
   if (!self->ended) {
     self->ended = TRUE;
     rtmp_net_consumer_set_available (self->consumer, FALSE);
@@ -1392,6 +1446,7 @@ gst_rtmp_ingest_src_start (GstBaseSrc * bsrc)
 
   g_mutex_lock (&self->qlock);
   self->ended = FALSE;
+  self->eos_requested = FALSE;
   self->refused = self->dropped_peers = self->publishers = 0;
   self->read_pauses = 0;
   self->video_frames = self->audio_frames = self->dropped_messages = 0;

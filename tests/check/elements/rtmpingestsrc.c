@@ -511,6 +511,79 @@ GST_START_TEST (test_downstream_stall_not_idle)
 
 GST_END_TEST;
 
+static guint64
+stats_uint64 (GstHarness * h, const gchar * field)
+{
+  GstStructure *stats;
+  guint64 v = 0;
+
+  g_object_get (h->element, "stats", &stats, NULL);
+  gst_structure_get_uint64 (stats, field, &v);
+  gst_structure_free (stats);
+  return v;
+}
+
+/* on-unpublish=eos: a publisher that leaves after its publish command,
+ * before any audio or video, does not end the stream (an empty stream
+ * would make flvdemux fail); the next publisher is served and its end is
+ * the end of stream. */
+GST_START_TEST (test_publisher_without_media_not_eos)
+{
+  GBytes *c2s = test_util_load_fixture ("ffmpeg.c2s.bin");
+  const guint8 *data = g_bytes_get_data (c2s, NULL);
+  /* ffmpeg.messages.tsv: the publish command ends at 3396, where the
+   * first data message (onMetaData) starts */
+  const gsize publish_end = 3396;
+  GstHarness *h = start_harness (NULL);
+  GSocketConnection *conn;
+  GstBuffer *buf = NULL;
+  gint tries;
+  guint n = 0;
+
+  conn = connect_to (harness_port (h));
+  send_bytes (conn, data, publish_end);
+  for (tries = 0; tries < 500 && stats_uint64 (h, "publishers") == 0;
+      tries++)
+    g_usleep (10 * 1000);
+  fail_unless_equals_uint64 (stats_uint64 (h, "publishers"), 1);
+  g_object_unref (conn);
+
+  /* the next publisher: refused while the end of the first one is on its
+   * way through the queue, then served */
+  for (tries = 0; tries < 50 && stats_uint64 (h, "publishers") < 2; tries++) {
+    guint64 refused = stats_uint64 (h, "refused");
+    gint wait;
+
+    conn = connect_to (harness_port (h));
+    send_bytes (conn, data, g_bytes_get_size (c2s));
+    g_socket_shutdown (g_socket_connection_get_socket (conn), FALSE, TRUE,
+        NULL);
+    for (wait = 0; wait < 500 && stats_uint64 (h, "publishers") < 2 &&
+        stats_uint64 (h, "refused") == refused; wait++)
+      g_usleep (10 * 1000);
+    if (stats_uint64 (h, "publishers") < 2) {
+      g_object_unref (conn);
+      conn = NULL;
+      g_usleep (100 * 1000);
+    }
+  }
+  fail_unless_equals_uint64 (stats_uint64 (h, "publishers"), 2);
+
+  while (gst_harness_pull_until_eos (h, &buf) && buf) {
+    n++;
+    gst_buffer_unref (buf);
+    buf = NULL;
+  }
+  /* header + the 176 tags of the second publisher, then EOS */
+  fail_unless_equals_int (n, 1 + 176);
+
+  g_clear_object (&conn);
+  g_bytes_unref (c2s);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* An EOS event before any publisher: EOS at once, no FLV header. */
 GST_START_TEST (test_eos_event_idle)
 {
@@ -587,6 +660,7 @@ rtmpingestsrc_suite (void)
   tcase_add_test (tc, test_eos_event_drains);
   tcase_add_test (tc, test_eos_event_idle);
   tcase_add_test (tc, test_downstream_stall_not_idle);
+  tcase_add_test (tc, test_publisher_without_media_not_eos);
   return s;
 }
 
