@@ -308,8 +308,11 @@ def check_output(workdir, factory, prop, value):
     return "%s (%s)" % (name, "+".join(streams))
 
 
-def stop(proc, name, log, grace=15.0):
-    """SIGINT (EOS with -e), then wait; returns the exit code."""
+def stop(proc, name, log, grace=25.0):
+    """SIGINT (EOS with -e), then wait; returns the exit code. The grace
+    is a bound, not a wait: under ASan (slow unwinding for LeakSanitizer)
+    the RTMPS + authentication relay of the README has taken 40 s to reach
+    EOS and free its pipeline on a busy CI machine."""
     grace = testwrap.scaled(grace)
     # gst-launch-1.0 prints "Execution ended" when its pipeline reached EOS
     # by itself; it then frees the pipeline and exits with its SIGINT
