@@ -380,6 +380,34 @@ GST_START_TEST (test_bad_peer_then_publisher)
 
 GST_END_TEST;
 
+/* Pulls every buffer up to EOS; their number. */
+static guint
+pull_until_eos_count (GstHarness * h)
+{
+  GstBuffer *buf = NULL;
+  guint n = 0;
+
+  while (gst_harness_pull_until_eos (h, &buf) && buf) {
+    n++;
+    gst_buffer_unref (buf);
+    buf = NULL;
+  }
+  return n;
+}
+
+/* The value of a guint64 field of the element's stats. */
+static guint64
+stats_uint64 (GstHarness * h, const gchar * field)
+{
+  GstStructure *stats;
+  guint64 v = 0;
+
+  g_object_get (h->element, "stats", &stats, NULL);
+  gst_structure_get_uint64 (stats, field, &v);
+  gst_structure_free (stats);
+  return v;
+}
+
 static GstPadProbeReturn
 block_buffers (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
@@ -396,13 +424,11 @@ GST_START_TEST (test_eos_event_drains)
   GstHarness *h = gst_harness_new ("rtmpingestsrc");
   GSocketConnection *conn;
   GstStructure *stats;
-  GstBuffer *buf = NULL;
   GstPad *srcpad;
   gboolean publishing = TRUE;
   guint64 publishers = 0;
   gulong probe;
   gint tries;
-  guint n = 0;
 
   g_object_set (h->element, "address", "127.0.0.1", "port", 0, NULL);
   gst_util_set_object_arg (G_OBJECT (h->element), "on-unpublish",
@@ -431,13 +457,8 @@ GST_START_TEST (test_eos_event_drains)
   gst_pad_remove_probe (srcpad, probe);
   gst_object_unref (srcpad);
 
-  while (gst_harness_pull_until_eos (h, &buf) && buf) {
-    n++;
-    gst_buffer_unref (buf);
-    buf = NULL;
-  }
   /* header + the 176 tags of the ffmpeg capture, then EOS */
-  fail_unless_equals_int (n, 1 + 176);
+  fail_unless_equals_int (pull_until_eos_count (h), 1 + 176);
 
   g_object_unref (conn);
   g_bytes_unref (c2s);
@@ -459,12 +480,10 @@ GST_START_TEST (test_downstream_stall_not_idle)
   GstHarness *h = gst_harness_new ("rtmpingestsrc");
   GSocketConnection *conn;
   GstStructure *stats;
-  GstBuffer *buf = NULL;
   GstPad *srcpad;
-  guint64 publishers = 0, dropped = 1;
+  guint64 publishers = 0;
   gulong probe;
   gint tries;
-  guint n = 0;
 
   g_object_set (h->element, "address", "127.0.0.1", "port", 0,
       "idle-timeout", 1000, NULL);
@@ -491,18 +510,10 @@ GST_START_TEST (test_downstream_stall_not_idle)
   gst_pad_remove_probe (srcpad, probe);
   gst_object_unref (srcpad);
 
-  while (gst_harness_pull_until_eos (h, &buf) && buf) {
-    n++;
-    gst_buffer_unref (buf);
-    buf = NULL;
-  }
   /* header + the 176 tags of the ffmpeg capture (its deleteStream ends
    * the stream), then EOS */
-  fail_unless_equals_int (n, 1 + 176);
-  g_object_get (h->element, "stats", &stats, NULL);
-  gst_structure_get_uint64 (stats, "dropped-peers", &dropped);
-  gst_structure_free (stats);
-  fail_unless_equals_uint64 (dropped, 0);
+  fail_unless_equals_int (pull_until_eos_count (h), 1 + 176);
+  fail_unless_equals_uint64 (stats_uint64 (h, "dropped-peers"), 0);
 
   g_object_unref (conn);
   g_bytes_unref (c2s);
@@ -510,18 +521,6 @@ GST_START_TEST (test_downstream_stall_not_idle)
 }
 
 GST_END_TEST;
-
-static guint64
-stats_uint64 (GstHarness * h, const gchar * field)
-{
-  GstStructure *stats;
-  guint64 v = 0;
-
-  g_object_get (h->element, "stats", &stats, NULL);
-  gst_structure_get_uint64 (stats, field, &v);
-  gst_structure_free (stats);
-  return v;
-}
 
 /* on-unpublish=eos: a publisher that leaves after its publish command,
  * before any audio or video, does not end the stream (an empty stream
@@ -536,9 +535,7 @@ GST_START_TEST (test_publisher_without_media_not_eos)
   const gsize publish_end = 3396;
   GstHarness *h = start_harness (NULL);
   GSocketConnection *conn;
-  GstBuffer *buf = NULL;
   gint tries;
-  guint n = 0;
 
   conn = connect_to (harness_port (h));
   send_bytes (conn, data, publish_end);
@@ -569,13 +566,8 @@ GST_START_TEST (test_publisher_without_media_not_eos)
   }
   fail_unless_equals_uint64 (stats_uint64 (h, "publishers"), 2);
 
-  while (gst_harness_pull_until_eos (h, &buf) && buf) {
-    n++;
-    gst_buffer_unref (buf);
-    buf = NULL;
-  }
   /* header + the 176 tags of the second publisher, then EOS */
-  fail_unless_equals_int (n, 1 + 176);
+  fail_unless_equals_int (pull_until_eos_count (h), 1 + 176);
 
   g_clear_object (&conn);
   g_bytes_unref (c2s);
