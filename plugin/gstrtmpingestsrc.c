@@ -1963,7 +1963,8 @@ gst_rtmp_ingest_src_class_init (GstRtmpIngestSrcClass * klass)
   g_object_class_install_property (gobject_class, PROP_ON_UNPUBLISH,
       g_param_spec_enum ("on-unpublish", "On unpublish",
           "What to do when the publisher stops or disconnects: end the "
-          "stream (EOS, so recordings finalise) or stay alive for the next "
+          "stream (EOS, so recordings finalise; a publisher that sent no "
+          "audio or video does not end it) or stay alive for the next "
           "publisher (24/7 ingest; the FLV stream continues)",
           GST_TYPE_RTMP_INGEST_ON_UNPUBLISH, DEFAULT_ON_UNPUBLISH, rw));
   g_object_class_install_property (gobject_class, PROP_LATENCY,
