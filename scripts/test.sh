@@ -15,11 +15,14 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-5}
-# Tests run under memcheck in the gcc build: the C tests except the
-# CPU-heavy valgrind-long suite, and the harnesses whose gst-launch-1.0 /
-# gst-inspect-1.0 / example processes carry our elements (valgrind does not
-# run /usr/bin/python3: in-process pipelines are checked by the ASan run).
+# Tests run under memcheck in the gcc build: all the C tests (those that
+# cut inputs at every position cut them only near structure boundaries
+# under a checker, tests/check/core/test-util.h), and the harnesses whose
+# gst-launch-1.0 / gst-inspect-1.0 / example processes carry our elements
+# (valgrind does not run /usr/bin/python3: in-process pipelines are
+# checked by the ASan run).
 VALGRIND_TESTS=${VALGRIND_TESTS:-plugin-registry amf0 amf3 control auth
+  chunk handshake session flv
   corpus-amf0 corpus-amf3 corpus-chunk-reader corpus-handshake corpus-flv
   corpus-server-session corpus-client-session element-rtmpingestsrc
   ingest-sigint shared-example-c docs-inspect docs-example-c

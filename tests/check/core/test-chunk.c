@@ -38,11 +38,6 @@ got_array_new (void)
   return a;
 }
 
-/* libcheck writes a location record for every passing assertion; in the
- * per-byte loops only failures may reach it */
-#define CHECK(cond, ...) \
-  G_STMT_START { if (G_UNLIKELY (!(cond))) fail (__VA_ARGS__); } G_STMT_END
-
 /* Feeds one piece; every piece must end in NEED_MORE with everything
  * consumed and no error. */
 static void
@@ -58,17 +53,17 @@ feed_piece (RtmpChunkReader * reader, const guint8 * data, gsize size,
     RtmpReadResult r = rtmp_chunk_reader_feed (reader, data + off,
         size - off, &consumed, &g.msg, &err);
 
-    CHECK (consumed <= size - off, "consumed too much");
+    TEST_CHECK (consumed <= size - off, "consumed too much");
     off += consumed;
     if (r == RTMP_READ_NEED_MORE) {
-      CHECK (off == size, "NEED_MORE with %" G_GSIZE_FORMAT " of %"
+      TEST_CHECK (off == size, "NEED_MORE with %" G_GSIZE_FORMAT " of %"
           G_GSIZE_FORMAT " bytes consumed", off, size);
-      CHECK (err == NULL, "error set on NEED_MORE");
+      TEST_CHECK (err == NULL, "error set on NEED_MORE");
       return;
     }
     if (r == RTMP_READ_ERROR)
       fail ("unexpected error: %s", err ? err->message : "(none)");
-    CHECK (r == RTMP_READ_MESSAGE, "bad result %d", r);
+    TEST_CHECK (r == RTMP_READ_MESSAGE, "bad result %d", r);
     g.fmt = rtmp_chunk_reader_get_last_fmt (reader);
     g.chunk_size = rtmp_chunk_reader_get_chunk_size (reader);
     g_array_append_val (out, g);
@@ -76,26 +71,39 @@ feed_piece (RtmpChunkReader * reader, const guint8 * data, gsize size,
 }
 
 /* Feeds @data cut at the sorted offsets @cuts (the last piece ends at
- * @size) into a fresh reader. */
+ * @size) into a fresh reader; the messages go to @out, emptied first (one
+ * array for many feeds: fewer allocations under a memory checker). */
+static void
+feed_cuts_into (const RtmpLimits * limits, const guint8 * data, gsize size,
+    const gsize * cuts, guint n_cuts, GArray * out)
+{
+  RtmpChunkReader *reader = rtmp_chunk_reader_new (limits);
+  gsize prev = 0;
+
+  g_array_set_size (out, 0);
+  for (guint i = 0; i <= n_cuts; i++) {
+    gsize end = i < n_cuts ? cuts[i] : size;
+
+    TEST_CHECK (end >= prev && end <= size, "bad cut");
+    feed_piece (reader, data + prev, end - prev, out);
+    prev = end;
+  }
+  TEST_CHECK (rtmp_chunk_reader_get_bytes_read (reader) == size,
+      "%" G_GUINT64_FORMAT " of %" G_GSIZE_FORMAT " bytes read",
+      rtmp_chunk_reader_get_bytes_read (reader), size);
+  TEST_CHECK (rtmp_chunk_reader_get_bytes_in_flight (reader) == 0,
+      "%" G_GSIZE_FORMAT " bytes in flight",
+      (gsize) rtmp_chunk_reader_get_bytes_in_flight (reader));
+  rtmp_chunk_reader_free (reader);
+}
+
 static GArray *
 feed_cuts (const RtmpLimits * limits, const guint8 * data, gsize size,
     const gsize * cuts, guint n_cuts)
 {
-  RtmpChunkReader *reader = rtmp_chunk_reader_new (limits);
   GArray *out = got_array_new ();
-  gsize prev = 0;
 
-  for (guint i = 0; i <= n_cuts; i++) {
-    gsize end = i < n_cuts ? cuts[i] : size;
-
-    CHECK (end >= prev && end <= size, "bad cut");
-    feed_piece (reader, data + prev, end - prev, out);
-    prev = end;
-  }
-  fail_unless_equals_uint64 (rtmp_chunk_reader_get_bytes_read (reader), size);
-  fail_unless_equals_uint64 (rtmp_chunk_reader_get_bytes_in_flight (reader),
-      0);
-  rtmp_chunk_reader_free (reader);
+  feed_cuts_into (limits, data, size, cuts, n_cuts, out);
   return out;
 }
 
@@ -105,23 +113,40 @@ feed_whole (const RtmpLimits * limits, const guint8 * data, gsize size)
   return feed_cuts (limits, data, size, NULL, 0);
 }
 
+/* Where to cut @data (a chunk stream from its first chunk, chunk size 128
+ * until a Set Chunk Size in it) for a piece-by-piece feed or a split: every
+ * position, or under a memory checker every position around the chunk
+ * boundaries of test_util_chunk_bounds() (each header and the bytes on
+ * either side of it, for the first and last two chunks of every message)
+ * and every @stride-th position. The continuation chunks in between are
+ * fmt-3 chunks of the same form and size as those around them, and the
+ * stride, prime to every chunk period here (chunk size plus a header of 1
+ * to 7 bytes), ends pieces at every offset within such chunks over a long
+ * message (after period x stride bytes: 8 KB at chunk size 128). */
 static GArray *
-feed_split (const RtmpLimits * limits, const guint8 * data, gsize size,
-    gsize at)
+chunk_cuts (const guint8 * data, gsize size, gsize stride)
 {
-  return feed_cuts (limits, data, size, &at, 1);
+  GArray *bounds = g_array_new (FALSE, FALSE, sizeof (gsize));
+  GArray *cuts;
+
+  /* walked in any case: the walk must understand the whole stream */
+  fail_unless_equals_uint64 (test_util_chunk_bounds (data, size, 0, 128, 2,
+          bounds), size);
+  cuts = test_util_cut_positions (size, bounds, stride,
+      !test_util_under_checker ());
+  g_array_unref (bounds);
+  return cuts;
 }
 
+/* Byte by byte (see chunk_cuts) */
 static GArray *
 feed_bytewise (const RtmpLimits * limits, const guint8 * data, gsize size)
 {
-  RtmpChunkReader *reader = rtmp_chunk_reader_new (limits);
-  GArray *out = got_array_new ();
+  GArray *cuts = chunk_cuts (data, size, 61);
+  GArray *out = feed_cuts (limits, data, size, (gsize *) cuts->data,
+      cuts->len);
 
-  for (gsize i = 0; i < size; i++)
-    feed_piece (reader, data + i, 1, out);
-  fail_unless_equals_uint64 (rtmp_chunk_reader_get_bytes_read (reader), size);
-  rtmp_chunk_reader_free (reader);
+  g_array_unref (cuts);
   return out;
 }
 
@@ -130,14 +155,14 @@ check_payload (GstBuffer * got, GstBuffer * expect)
 {
   gsize size = expect ? gst_buffer_get_size (expect) : 0;
 
-  CHECK (got != NULL, "no payload");
-  CHECK (gst_buffer_get_size (got) == size, "payload size %" G_GSIZE_FORMAT
+  TEST_CHECK (got != NULL, "no payload");
+  TEST_CHECK (gst_buffer_get_size (got) == size, "payload size %" G_GSIZE_FORMAT
       " != %" G_GSIZE_FORMAT, gst_buffer_get_size (got), size);
   if (size > 0) {
     GstMapInfo map;
 
-    CHECK (gst_buffer_map (expect, &map, GST_MAP_READ), "map");
-    CHECK (gst_buffer_memcmp (got, 0, map.data, map.size) == 0,
+    TEST_CHECK (gst_buffer_map (expect, &map, GST_MAP_READ), "map");
+    TEST_CHECK (gst_buffer_memcmp (got, 0, map.data, map.size) == 0,
         "payload differs");
     gst_buffer_unmap (expect, &map);
   }
@@ -147,12 +172,13 @@ check_payload (GstBuffer * got, GstBuffer * expect)
 static void
 check_messages (GArray * got, GArray * expect)
 {
-  fail_unless_equals_int (got->len, expect->len);
+  TEST_CHECK (got->len == expect->len, "%u messages, expected %u", got->len,
+      expect->len);
   for (guint i = 0; i < got->len; i++) {
     RtmpMessage *g = &g_array_index (got, Got, i).msg;
     RtmpMessage *e = &g_array_index (expect, RtmpMessage, i);
 
-    CHECK (g->type == e->type && g->csid == e->csid && g->msid == e->msid
+    TEST_CHECK (g->type == e->type && g->csid == e->csid && g->msid == e->msid
         && g->timestamp == e->timestamp, "message %u: got type %u csid %u "
         "msid %u ts %u, expected type %u csid %u msid %u ts %u", i, g->type,
         g->csid, g->msid, g->timestamp, e->type, e->csid, e->msid,
@@ -161,36 +187,23 @@ check_messages (GArray * got, GArray * expect)
   }
 }
 
-/* Feeds whole, byte by byte, split at every position (or, for big
- * streams, at a sample of positions) and checks every result. */
+/* One feed of @data cut at @cuts (see feed_cuts_into), checked */
 static void
-check_all_feeds (const RtmpLimits * limits, const guint8 * data, gsize size,
-    GArray * expect, gboolean bytewise, guint samples)
+check_feed (const RtmpLimits * limits, const guint8 * data, gsize size,
+    const gsize * cuts, guint n_cuts, GArray * expect, GArray * got)
 {
-  GArray *got;
-  GRand *rand;
-
-  got = feed_whole (limits, data, size);
+  feed_cuts_into (limits, data, size, cuts, n_cuts, got);
   check_messages (got, expect);
-  g_array_unref (got);
+}
 
-  if (bytewise) {
-    got = feed_bytewise (limits, data, size);
-    check_messages (got, expect);
-    g_array_unref (got);
-  }
+/* The first and last few positions of a big stream, and some in between,
+ * sorted */
+static GArray *
+sample_cuts (gsize size, guint samples)
+{
+  GArray *cuts = g_array_new (FALSE, FALSE, sizeof (gsize));
+  GRand *rand = g_rand_new_with_seed ((guint32) size);
 
-  if (size <= 4096) {
-    for (gsize at = 0; at <= size; at++) {
-      got = feed_split (limits, data, size, at);
-      check_messages (got, expect);
-      g_array_unref (got);
-    }
-    return;
-  }
-
-  /* the first and last few positions, and some in between */
-  rand = g_rand_new_with_seed ((guint32) size);
   for (guint i = 0; i < 3 * samples; i++) {
     gsize at;
 
@@ -200,11 +213,46 @@ check_all_feeds (const RtmpLimits * limits, const guint8 * data, gsize size,
       at = size - (i - samples);
     else
       at = g_rand_int_range (rand, 0, (gint32) MIN (size, G_MAXINT32));
-    got = feed_split (limits, data, size, at);
-    check_messages (got, expect);
-    g_array_unref (got);
+    g_array_append_val (cuts, at);
   }
   g_rand_free (rand);
+  g_array_sort (cuts, test_util_compare_gsize);
+  return cuts;
+}
+
+/* Feeds whole, byte by byte, split at every position (or, for big
+ * streams, at a sample of positions) and checks every result. Under a
+ * memory checker, "every position" is every position of chunk_cuts(), and
+ * the sample of a big stream is cut in one feed at all its positions, not
+ * in one feed per position: a feed that has just read a long piece up to a
+ * cut is in the same state, whatever cuts came before, and feeding a big
+ * stream six times over is the bulk of this test under a checker. */
+static void
+check_all_feeds (const RtmpLimits * limits, const guint8 * data, gsize size,
+    GArray * expect, gboolean bytewise, guint samples)
+{
+  GArray *got = got_array_new (), *cuts;
+
+  check_feed (limits, data, size, NULL, 0, expect, got);
+  if (bytewise) {
+    cuts = chunk_cuts (data, size, 61);
+    check_feed (limits, data, size, (gsize *) cuts->data, cuts->len, expect,
+        got);
+    g_array_unref (cuts);
+  }
+
+  cuts = size <= 4096 ? chunk_cuts (data, size, 61) : sample_cuts (size,
+      samples);
+  if (size > 4096 && test_util_under_checker ()) {
+    check_feed (limits, data, size, (gsize *) cuts->data, cuts->len, expect,
+        got);
+  } else {
+    for (guint i = 0; i < cuts->len; i++)
+      check_feed (limits, data, size, &g_array_index (cuts, gsize, i), 1,
+          expect, got);
+  }
+  g_array_unref (cuts);
+  g_array_unref (got);
 }
 
 /* Writes @msgs (array of RtmpMessage) into one byte array, applying
@@ -215,8 +263,17 @@ static GBytes *
 write_stream (GArray * msgs, guint32 chunk_size, gboolean use_list)
 {
   RtmpChunkWriter *writer = rtmp_chunk_writer_new ();
-  GByteArray *out = g_byte_array_new ();
+  GByteArray *out;
+  gsize estimate = 0;
 
+  /* room for the payloads and up to 18 header bytes per chunk: no copying
+   * of a growing array of megabytes */
+  for (guint i = 0; i < msgs->len; i++) {
+    gsize n = rtmp_message_get_size (&g_array_index (msgs, RtmpMessage, i));
+
+    estimate += n + (n / chunk_size + 1) * 18;
+  }
+  out = g_byte_array_sized_new (MIN (estimate, G_MAXUINT));
   for (guint i = 0; i < msgs->len; i++) {
     RtmpMessage *m = &g_array_index (msgs, RtmpMessage, i);
 
@@ -275,9 +332,10 @@ pattern_buffer (gsize size, guint seed)
   return buf;
 }
 
+/* Appends a message with @payload (taken) */
 static void
-add_msg (GArray * msgs, guint32 csid, guint8 type, guint32 msid,
-    guint32 ts, gsize size)
+add_msg_payload (GArray * msgs, guint32 csid, guint8 type, guint32 msid,
+    guint32 ts, GstBuffer * payload)
 {
   RtmpMessage m = { 0 };
 
@@ -285,8 +343,16 @@ add_msg (GArray * msgs, guint32 csid, guint8 type, guint32 msid,
   m.type = type;
   m.msid = msid;
   m.timestamp = ts;
-  m.payload = pattern_buffer (size, msgs->len);
+  m.payload = payload;
   g_array_append_val (msgs, m);
+}
+
+static void
+add_msg (GArray * msgs, guint32 csid, guint8 type, guint32 msid,
+    guint32 ts, gsize size)
+{
+  add_msg_payload (msgs, csid, type, msid, ts, pattern_buffer (size,
+          msgs->len));
 }
 
 static void
@@ -363,22 +429,41 @@ GST_END_TEST;
 GST_START_TEST (round_trip_large)
 {
   RtmpLimits limits;
+  /* the same two payloads in every configuration (1 MiB, or 256 KiB),
+   * made once */
+  GstBuffer *payloads[2][2] = { {NULL, NULL}, {NULL, NULL} };
 
   rtmp_limits_init (&limits);
   for (guint c = 0; c < G_N_ELEMENTS (csids); c++) {
     for (guint s = 0; s < G_N_ELEMENTS (chunk_sizes); s++) {
       GArray *msgs = msg_array_new ();
       GBytes *bytes;
-      gsize size;
+      gsize size, large = 1024 * 1024;
       const guint8 *data;
+      GstBuffer **payload;
 
+      /* With 1-byte chunks, each payload byte is a chunk of its own (5-7
+       * header bytes, a writer memory, a reader header step): under a
+       * memory checker, 256 KiB there: still three payload blocks of the
+       * reader (64, 128 and 64 KiB) and far more chunks than a buffer
+       * holds memories; the larger blocks of a 1 MiB message (256 and
+       * 512 KiB) are the same doubling, met at the other chunk sizes. */
+      if (chunk_sizes[s] == 1 && test_util_under_checker ())
+        large = 256 * 1024;
+      payload = payloads[large == 1024 * 1024 ? 0 : 1];
+      if (payload[0] == NULL) {
+        /* what add_msg() makes for messages 1 and 2 */
+        payload[0] = pattern_buffer (large, 1);
+        payload[1] = pattern_buffer (large + 1, 2);
+      }
       add_set_chunk_size (msgs, chunk_sizes[s]);
-      add_msg (msgs, csids[c], RTMP_MESSAGE_VIDEO, 1, 5, 1024 * 1024);
+      add_msg_payload (msgs, csids[c], RTMP_MESSAGE_VIDEO, 1, 5,
+          gst_buffer_ref (payload[0]));
       /* extended delta; the 1-byte chunk case only on some csids (each
        * chunk costs 5-7 header bytes) */
       if (chunk_sizes[s] > 1 || c % 3 == 0)
-        add_msg (msgs, csids[c], RTMP_MESSAGE_VIDEO, 1, 0x1000005,
-            1024 * 1024 + 1);
+        add_msg_payload (msgs, csids[c], RTMP_MESSAGE_VIDEO, 1, 0x1000005,
+            gst_buffer_ref (payload[1]));
       bytes = write_stream (msgs, chunk_sizes[s], c % 2);
       data = g_bytes_get_data (bytes, &size);
       check_all_feeds (&limits, data, size, msgs, chunk_sizes[s] > 1
@@ -386,6 +471,10 @@ GST_START_TEST (round_trip_large)
       g_bytes_unref (bytes);
       g_array_unref (msgs);
     }
+  }
+  for (guint k = 0; k < 2; k++) {
+    for (guint i = 0; i < 2; i++)
+      gst_clear_buffer (&payloads[k][i]);
   }
 }
 
@@ -1090,26 +1179,26 @@ check_fixture_messages (const gchar * name, const gchar * dir, GArray * got,
     Got *g;
     gchar *md5;
 
-    fail_unless (g_strv_length (row) >= N_COLS);
+    TEST_CHECK (g_strv_length (row) >= N_COLS, "short row %u", i);
     if (strcmp (row[COL_DIR], dir) != 0)
       continue;
-    fail_unless (n < got->len, "%s %s: only %u messages read", name, dir,
+    TEST_CHECK (n < got->len, "%s %s: only %u messages read", name, dir,
         got->len);
     g = GOT (got, n);
-    fail_unless_equals_int (g->fmt, atoi (row[COL_FMT]));
-    fail_unless_equals_int (g->msg.csid, atoi (row[COL_CSID]));
-    fail_unless_equals_uint64 (g->msg.timestamp,
-        g_ascii_strtoull (row[COL_TS], NULL, 10));
-    fail_unless_equals_int (g->msg.type, atoi (row[COL_TYPE]));
-    fail_unless_equals_uint64 (gst_buffer_get_size (g->msg.payload),
+    /* TEST_CHECK: this runs for every message of every capture, thrice */
+    TEST_CHECK_EQ (g->fmt, atoi (row[COL_FMT]));
+    TEST_CHECK_EQ (g->msg.csid, atoi (row[COL_CSID]));
+    TEST_CHECK_EQ (g->msg.timestamp, g_ascii_strtoull (row[COL_TS], NULL, 10));
+    TEST_CHECK_EQ (g->msg.type, atoi (row[COL_TYPE]));
+    TEST_CHECK_EQ (gst_buffer_get_size (g->msg.payload),
         g_ascii_strtoull (row[COL_LEN], NULL, 10));
-    fail_unless_equals_uint64 (g->msg.msid,
-        g_ascii_strtoull (row[COL_SID], NULL, 10));
+    TEST_CHECK_EQ (g->msg.msid, g_ascii_strtoull (row[COL_SID], NULL, 10));
     if (g->msg.type != RTMP_MESSAGE_SET_CHUNK_SIZE)
-      fail_unless_equals_uint64 (g->chunk_size,
-          g_ascii_strtoull (row[COL_IN_CHUNK_SIZE], NULL, 10));
+      TEST_CHECK_EQ (g->chunk_size, g_ascii_strtoull (row[COL_IN_CHUNK_SIZE],
+              NULL, 10));
     md5 = test_util_buffer_md5 (g->msg.payload);
-    fail_unless_equals_string (md5, row[COL_MD5]);
+    TEST_CHECK (g_strcmp0 (md5, row[COL_MD5]) == 0, "%s %s message %u: md5 "
+        "%s, expected %s", name, dir, n, md5, row[COL_MD5]);
     g_free (md5);
     n++;
   }

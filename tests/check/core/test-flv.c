@@ -83,11 +83,46 @@ n_complete (GArray * ends, gsize prefix)
   return n;
 }
 
-/* Parses an FLV file @data fed in pieces of @step bytes (0 = whole); after
- * every piece, exactly the tags complete in the prefix fed so far must have
- * come out, and the parser must say NEED_MORE. */
+/* Offset of tag @i of an FLV file with the tag ends @ends */
+static gsize
+tag_start (GArray * ends, guint i)
+{
+  return i == 0 ? 13 : g_array_index (ends, gsize, i - 1);
+}
+
+/* Appends the structure of tag @i to @bounds: every position of its tag
+ * header and of its PreviousTagSize (see test_util_cut_positions) */
+static void
+add_tag_bounds (GArray * bounds, GArray * ends, guint i)
+{
+  gsize start = tag_start (ends, i), end = g_array_index (ends, gsize, i);
+
+  for (gsize at = start; at <= start + 11; at++)
+    g_array_append_val (bounds, at);
+  for (gsize at = end - 4; at <= end; at++)
+    g_array_append_val (bounds, at);
+}
+
+/* The structure of a whole FLV file: the file header, PreviousTagSize0 and
+ * every tag */
+static GArray *
+flv_bounds (GArray * ends)
+{
+  GArray *bounds = g_array_new (FALSE, FALSE, sizeof (gsize));
+
+  for (gsize at = 0; at <= 13; at++)
+    g_array_append_val (bounds, at);
+  for (guint i = 0; i < ends->len; i++)
+    add_tag_bounds (bounds, ends, i);
+  return bounds;
+}
+
+/* Parses an FLV file @data fed in pieces ending at the positions @cuts
+ * (sorted; the last piece ends at @size); after every piece, exactly the
+ * tags complete in the prefix fed so far must have come out, and the parser
+ * must say NEED_MORE. */
 static GPtrArray *
-parse_stepped (const guint8 * data, gsize size, gsize step)
+parse_pieces (const guint8 * data, gsize size, GArray * cuts)
 {
   RtmpFlvParser *p = rtmp_flv_parser_new ();
   GPtrArray *out = messages_new ();
@@ -95,14 +130,14 @@ parse_stepped (const guint8 * data, gsize size, gsize step)
   GError *err = NULL;
   gsize pos = 0;
 
-  if (step == 0)
-    step = size;
-  while (pos < size) {
-    gsize n = MIN (step, size - pos);
+  for (guint i = 0; i <= cuts->len && pos < size; i++) {
+    gsize end = i < cuts->len ? g_array_index (cuts, gsize, i) : size;
     RtmpFlvParseResult r;
 
-    rtmp_flv_parser_push (p, buf_from (data + pos, n));
-    pos += n;
+    if (end <= pos || end > size)
+      continue;
+    rtmp_flv_parser_push (p, buf_from (data + pos, end - pos));
+    pos = end;
     r = pull_all (p, out, &err);
     if (r != RTMP_FLV_PARSE_NEED_MORE || err != NULL)
       ck_abort_msg ("prefix %" G_GSIZE_FORMAT ": result %d", pos, r);
@@ -110,9 +145,24 @@ parse_stepped (const guint8 * data, gsize size, gsize step)
       ck_abort_msg ("prefix %" G_GSIZE_FORMAT ": %u tags, expected %u", pos,
           out->len, n_complete (ends, pos));
   }
+  fail_unless_equals_uint64 (pos, size);
   fail_unless_equals_int (out->len, ends->len);
   g_array_unref (ends);
   rtmp_flv_parser_free (p);
+  return out;
+}
+
+/* The same, in pieces of @step bytes (0 = whole) */
+static GPtrArray *
+parse_stepped (const guint8 * data, gsize size, gsize step)
+{
+  GArray *cuts = g_array_new (FALSE, FALSE, sizeof (gsize));
+  GPtrArray *out;
+
+  for (gsize end = step; step > 0 && end < size; end += step)
+    g_array_append_val (cuts, end);
+  out = parse_pieces (data, size, cuts);
+  g_array_unref (cuts);
   return out;
 }
 
@@ -250,10 +300,19 @@ GST_START_TEST (test_parse_source_bytewise)
   GBytes *flv = test_util_load_fixture ("source.flv");
   gsize size;
   const guint8 *data = g_bytes_get_data (flv, &size);
-  GPtrArray *msgs = parse_stepped (data, size, 1);
+  GArray *ends = tag_ends (data, size);
+  GArray *bounds = flv_bounds (ends);
+  /* byte by byte; under a memory checker byte by byte around every tag
+   * boundary and header field (test_util_cut_positions) */
+  GArray *cuts = test_util_cut_positions (size, bounds, 61,
+      !test_util_under_checker ());
+  GPtrArray *msgs = parse_pieces (data, size, cuts);
 
   check_against_tags_tsv (msgs, "ffmpeg.tags.tsv");
   g_ptr_array_unref (msgs);
+  g_array_unref (cuts);
+  g_array_unref (bounds);
+  g_array_unref (ends);
 
   /* a few odd step sizes too */
   msgs = parse_stepped (data, size, 7);
@@ -269,8 +328,112 @@ GST_END_TEST;
 
 /* Split at every position: the first part yields exactly the tags that are
  * complete in it (every proper prefix: no more), the rest yields the others,
- * bodies identical to the whole parse. */
-#define SPLIT_RUNS 8
+ * bodies identical to the whole parse. A loop test: run _i of split_runs()
+ * covers its share of positions, so each stays well inside its timeout;
+ * under a memory checker, where there are far fewer positions and each
+ * run is a process of its own with its own leak check, one run. */
+static gint
+split_runs (void)
+{
+  if (test_util_under_checker ())
+    return 1;
+  return 8;
+}
+
+/* body size of tag @i */
+static gsize
+body_size (GArray * ends, guint i)
+{
+  return g_array_index (ends, gsize, i) - tag_start (ends, i) - 15;
+}
+
+/* Where test_parse_source_split splits: everywhere, or under a memory
+ * checker (where a split, a parse of all 176 tags, costs milliseconds)
+ * around the file header, around every position of the headers of
+ * representative tags (add_tag_bounds), and at every 251st position. The
+ * parser keeps nothing from one tag to the next but the position (a
+ * GstAdapter holding the bytes of the tag in progress), so what a split can
+ * do to it depends on the tag it falls in and where in that tag; the
+ * representatives are the first tag of every kind (type, and the FLV
+ * audio/video header bytes: sequence header, key frame, inter frame, end of
+ * sequence), the first three tags (right after the file header), the last
+ * two (up to the end of the file), and the tags with the smallest and the
+ * largest body. */
+static GArray *
+split_positions (const guint8 * data, gsize size, GArray * ends)
+{
+  GArray *bounds, *cuts;
+  GHashTable *kinds;
+  guint smallest = 0, largest = 0;
+
+  if (!test_util_under_checker ())
+    return test_util_cut_positions (size, NULL, 0, TRUE);
+  bounds = g_array_new (FALSE, FALSE, sizeof (gsize));
+  kinds = g_hash_table_new (NULL, NULL);
+  for (gsize at = 0; at <= 13; at++)
+    g_array_append_val (bounds, at);
+  for (guint i = 0; i < ends->len; i++) {
+    if (body_size (ends, i) < body_size (ends, smallest))
+      smallest = i;
+    if (body_size (ends, i) > body_size (ends, largest))
+      largest = i;
+  }
+  for (guint i = 0; i < ends->len; i++) {
+    gsize body = tag_start (ends, i) + 11, len = body_size (ends, i);
+    guint type = data[body - 11];
+    guint kind = type << 16 | (len > 0 ? data[body] << 8 : 0) |
+        (len > 1 && type != 18 ? data[body + 1] : 0);
+
+    if (i < 3 || i + 2 >= ends->len || i == smallest || i == largest
+        || !g_hash_table_contains (kinds, GUINT_TO_POINTER (kind)))
+      add_tag_bounds (bounds, ends, i);
+    g_hash_table_add (kinds, GUINT_TO_POINTER (kind));
+  }
+  /* the seven kinds of source.flv: onMetaData, AVC and AAC sequence
+   * headers, AVC key and inter frames, AAC frames, AVC end of sequence */
+  fail_unless_equals_int (g_hash_table_size (kinds), 7);
+  cuts = test_util_cut_positions (size, bounds, 251, FALSE);
+  g_hash_table_unref (kinds);
+  g_array_unref (bounds);
+  return cuts;
+}
+
+/* Pulls the tags available from @p, checking each (tag *n and on) against
+ * the file: type, timestamp and body. */
+static RtmpFlvParseResult
+pull_and_check (RtmpFlvParser * p, const guint8 * data, GArray * ends,
+    guint * n, gsize split)
+{
+  for (;;) {
+    RtmpMessage m = { 0, };
+    GError *err = NULL;
+    RtmpFlvParseResult r = rtmp_flv_parser_pull (p, &m, &err);
+    gsize end, len;
+    guint32 ts;
+
+    if (r != RTMP_FLV_PARSE_TAG) {
+      if (m.payload != NULL)
+        ck_abort_msg ("payload set without a tag");
+      if (err != NULL)
+        ck_abort_msg ("split %" G_GSIZE_FORMAT ": %s", split, err->message);
+      return r;
+    }
+    if (*n >= ends->len)
+      ck_abort_msg ("split %" G_GSIZE_FORMAT ": more than %u tags", split,
+          ends->len);
+    end = g_array_index (ends, gsize, *n);
+    len = gst_buffer_get_size (m.payload);
+    ts = ((guint32) data[end - 4 - len - 7] << 16) |
+        ((guint32) data[end - 4 - len - 6] << 8) |
+        (guint32) data[end - 4 - len - 5] |
+        ((guint32) data[end - 4 - len - 4] << 24);
+    if (m.type != data[end - 4 - len - 11] || m.timestamp != ts ||
+        gst_buffer_memcmp (m.payload, 0, data + end - 4 - len, len) != 0)
+      ck_abort_msg ("split %" G_GSIZE_FORMAT ": tag %u differs", split, *n);
+    rtmp_message_clear (&m);
+    (*n)++;
+  }
+}
 
 GST_START_TEST (test_parse_source_split)
 {
@@ -278,54 +441,39 @@ GST_START_TEST (test_parse_source_split)
   gsize size;
   const guint8 *data = g_bytes_get_data (flv, &size);
   GArray *ends = tag_ends (data, size);
+  GArray *splits = split_positions (data, size, ends);
   RtmpFlvParser *p = rtmp_flv_parser_new ();
   GstBuffer *whole = buf_from (data, size);
 
-  /* a loop test: run _i of SPLIT_RUNS covers its share of positions, so
-   * each stays well inside its timeout (also under valgrind) */
-  gsize from = (size + 1) * __i__ / SPLIT_RUNS;
-  gsize to = (size + 1) * (__i__ + 1) / SPLIT_RUNS;
+  guint from = splits->len * __i__ / split_runs ();
+  guint to = splits->len * (__i__ + 1) / split_runs ();
 
   fail_unless_equals_int (ends->len, 176);
-  for (gsize k = from; k < to; k++) {
-    GPtrArray *out = messages_new ();
-    GError *err = NULL;
-    guint complete = n_complete (ends, k);
+  for (guint s = from; s < to; s++) {
+    gsize k = g_array_index (splits, gsize, s);
+    guint complete = n_complete (ends, k), n = 0;
 
     rtmp_flv_parser_reset (p);
     /* shares of one input buffer: no copy per split */
     if (k > 0)
       rtmp_flv_parser_push (p, gst_buffer_copy_region (whole,
               GST_BUFFER_COPY_MEMORY, 0, k));
-    if (pull_all (p, out, &err) != RTMP_FLV_PARSE_NEED_MORE)
+    if (pull_and_check (p, data, ends, &n, k) != RTMP_FLV_PARSE_NEED_MORE)
       ck_abort_msg ("split %" G_GSIZE_FORMAT ": error on first part", k);
-    if (out->len != complete)
+    if (n != complete)
       ck_abort_msg ("split %" G_GSIZE_FORMAT ": %u tags from the first part,"
-          " expected %u", k, out->len, complete);
+          " expected %u", k, n, complete);
     if (k < size)
       rtmp_flv_parser_push (p, gst_buffer_copy_region (whole,
               GST_BUFFER_COPY_MEMORY, k, size - k));
-    if (pull_all (p, out, &err) != RTMP_FLV_PARSE_NEED_MORE || err != NULL)
+    if (pull_and_check (p, data, ends, &n, k) != RTMP_FLV_PARSE_NEED_MORE)
       ck_abort_msg ("split %" G_GSIZE_FORMAT ": error on second part", k);
-    if (out->len != ends->len)
-      ck_abort_msg ("split %" G_GSIZE_FORMAT ": %u tags", k, out->len);
-    for (guint i = 0; i < out->len; i++) {
-      RtmpMessage *m = g_ptr_array_index (out, i);
-      gsize end = g_array_index (ends, gsize, i);
-      gsize len = gst_buffer_get_size (m->payload);
-      guint8 type = data[end - 4 - len - 11];
-      guint32 ts = ((guint32) data[end - 4 - len - 7] << 16) |
-          ((guint32) data[end - 4 - len - 6] << 8) |
-          (guint32) data[end - 4 - len - 5] |
-          ((guint32) data[end - 4 - len - 4] << 24);
-      if (m->type != type || m->timestamp != ts ||
-          gst_buffer_memcmp (m->payload, 0, data + end - 4 - len, len) != 0)
-        ck_abort_msg ("split %" G_GSIZE_FORMAT ": tag %u differs", k, i);
-    }
-    g_ptr_array_unref (out);
+    if (n != ends->len)
+      ck_abort_msg ("split %" G_GSIZE_FORMAT ": %u tags", k, n);
   }
   rtmp_flv_parser_free (p);
   gst_buffer_unref (whole);
+  g_array_unref (splits);
   g_array_unref (ends);
   g_bytes_unref (flv);
 }
@@ -1216,7 +1364,7 @@ flv_suite (void)
   tcase_set_timeout (tc, 240);
   tcase_add_test (tc, test_parse_source_whole);
   tcase_add_test (tc, test_parse_source_bytewise);
-  tcase_add_loop_test (tc, test_parse_source_split, 0, SPLIT_RUNS);
+  tcase_add_loop_test (tc, test_parse_source_split, 0, split_runs ());
   tcase_add_test (tc, test_parse_zero_copy);
   tcase_add_test (tc, test_round_trip_source);
   tcase_add_test (tc, test_round_trip_extts);
