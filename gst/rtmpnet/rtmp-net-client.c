@@ -39,6 +39,10 @@ GST_DEBUG_CATEGORY_STATIC (rtmp_net_client_debug);
 /* Chunked output waiting for the socket above which no more messages are
  * taken from the queue. */
 #define OUT_HIGH_WATER (128 * 1024)
+/* A pusher waiting for room in a full queue is woken once the queue is
+ * down to this fraction of max_queue_bytes (or empty): one wake-up per
+ * many messages rather than one per message taken. */
+#define PUSH_RESUME_FRACTION 2
 /* pump() hands the socket one vectored write per this many bytes of
  * messages (or per burst, when the queue runs empty) instead of one
  * write per message */
@@ -88,6 +92,9 @@ struct _RtmpNetClient
   gboolean finish_requested;
   gboolean started;             /* rtmp_net_client_start() was called */
   gboolean wakeup_pending;
+  /* the network thread waits for the socket to take its output and takes
+   * more from the queue once it did: pushes need not wake it */
+  gboolean write_blocked;
   RtmpMessage headers[N_HEADERS];
   guint64 bytes_out, bytes_in, messages_out, acked_bytes;
   guint64 reconnects, dropped_messages, dropped_bytes, bitrate;
@@ -340,10 +347,19 @@ drop_queue_locked (RtmpNetClient * self)
 }
 
 static void
+set_write_blocked (RtmpNetClient * self, gboolean blocked)
+{
+  g_mutex_lock (&self->lock);
+  self->write_blocked = blocked;
+  g_mutex_unlock (&self->lock);
+}
+
+static void
 teardown_connection (RtmpNetClient * self)
 {
   destroy_source (&self->read_source);
   destroy_source (&self->write_source);
+  set_write_blocked (self, FALSE);
   destroy_source (&self->attempt_timer);
   destroy_source (&self->drain_timer);
   if (self->cancellable)
@@ -531,6 +547,7 @@ write_pending (RtmpNetClient * self)
           g_source_set_callback (self->write_source,
               (GSourceFunc) (GCallback) on_writable, self, NULL);
           g_source_attach (self->write_source, self->context);
+          set_write_blocked (self, TRUE);
         }
         return TRUE;
       }
@@ -556,7 +573,10 @@ write_pending (RtmpNetClient * self)
     }
   }
 
-  destroy_source (&self->write_source);
+  if (self->write_source) {
+    destroy_source (&self->write_source);
+    set_write_blocked (self, FALSE);
+  }
   if (read_state (self) == RTMP_NET_CLIENT_STATE_FINISHING
       && !self->half_closed)
     half_close (self);
@@ -725,7 +745,8 @@ pump (RtmpNetClient * self)
 
     self->queued_bytes -= size;
     /* a broadcast is a futex syscall even with nobody waiting */
-    if (self->push_waiters > 0)
+    if (self->push_waiters > 0 && self->queued_bytes <=
+        self->config.max_queue_bytes / PUSH_RESUME_FRACTION)
       g_cond_broadcast (&self->cond);
     have_video_header = self->headers[HEADER_VIDEO].payload != NULL;
     g_mutex_unlock (&self->lock);
@@ -1434,7 +1455,8 @@ rtmp_net_client_stop (RtmpNetClient * self)
 static void
 wakeup_locked (RtmpNetClient * self)
 {
-  if (!self->wakeup_pending && self->context) {
+  /* while write-blocked, the thread pumps when the socket drains */
+  if (!self->wakeup_pending && !self->write_blocked && self->context) {
     self->wakeup_pending = TRUE;
     g_main_context_invoke (self->context, on_wakeup, self);
   }
