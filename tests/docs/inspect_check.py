@@ -14,6 +14,8 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "interop"))
 import testwrap  # noqa: E402
+
+testwrap.check_this_process()
 import gi  # noqa: E402
 
 gi.require_version("Gst", "1.0")

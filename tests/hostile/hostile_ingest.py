@@ -43,8 +43,12 @@ FIXTURES = os.environ.get("RTMP_FIXTURES_DIR",
 REPLAY = open(os.path.join(FIXTURES, "ffmpeg.c2s.bin"), "rb").read()
 TAGS = R.flv_tags(os.path.join(FIXTURES, "source.flv"))
 N_VIDEO, N_AUDIO = 63, 109
-HANDSHAKE_TIMEOUT_MS = 1500
-IDLE_TIMEOUT_MS = 2500
+# the element's limits under test; stretched when the pipeline process runs
+# under valgrind (many times slower: a correct publisher must still make
+# it), kept as they are under ASan
+TIMEOUT_SCALE = testwrap.SLOWDOWN if testwrap.is_valgrind() else 1
+HANDSHAKE_TIMEOUT_MS = int(1500 * TIMEOUT_SCALE)
+IDLE_TIMEOUT_MS = int(2500 * TIMEOUT_SCALE)
 # growth of the pipeline's RSS over a whole group, after the warm-up
 RSS_BOUND_KB = 48 * 1024
 

@@ -23,10 +23,15 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import testwrap  # noqa: E402
+
+testwrap.check_this_process()
 import gi  # noqa: E402
 
 gi.require_version("Gst", "1.0")
-from gi.repository import GLib, Gst  # noqa: E402
+gi.require_version("GstApp", "1.0")
+# GstApp: appsink's own pull_sample() (emitting "pull-sample" leaks a
+# block of PyGObject's per call)
+from gi.repository import GLib, Gst, GstApp  # noqa: E402,F401
 
 FIXTURES = os.environ.get(
     "RTMP_FIXTURES_DIR",
@@ -109,7 +114,7 @@ class Ingest:
         pad.link(sink.get_static_pad("sink"))
 
     def _new_sample(self, sink, kind):
-        sample = sink.emit("pull-sample")
+        sample = sink.pull_sample()
         b = sample.get_buffer()
         ok, info = b.map(Gst.MapFlags.READ)
         data = bytes(info.data)

@@ -10,10 +10,12 @@ its time limits with scaled(). The environment says what to do:
 
   RTMP_TEST_WRAPPER   shell words put in front of every native program
                       that loads the plugin, e.g. valgrind and its options
-                      (`meson test --setup=valgrind` sets it). Python
-                      processes are not wrapped: their pipelines are
-                      checked by the ASan build instead. When the wrapper
-                      is valgrind, each process logs to a file of its own.
+                      (`meson test --setup=valgrind` sets it). When the
+                      wrapper is valgrind, Python pipeline processes get
+                      it too, each process logs to a file of its own, and
+                      a harness that runs our elements in its own process
+                      re-executes itself under valgrind first
+                      (check_this_process()).
   RTMP_TEST_ASAN      set by tests/meson.build in ASan builds, where the
                       harness and every process it starts have the
                       sanitizer runtime preloaded (LD_PRELOAD): the native
@@ -73,7 +75,8 @@ def _has_asan_runtime(program):
         return b"__asan_init" in f.read()
 
 
-def _is_valgrind():
+def is_valgrind():
+    """TRUE when the processes that load the plugin run under valgrind."""
     return bool(WRAPPER) and os.path.basename(WRAPPER[0]).startswith(
         "valgrind")
 
@@ -102,6 +105,21 @@ def _has_uninitialised_output(cmd):
     return any(t.startswith(_UNINITIALISED_OUTPUT_ELEMENTS) for t in cmd)
 
 
+def check_this_process():
+    """Called first by a harness that runs our elements in its own process
+    (Gst.parse_launch...): under the valgrind setup, re-executes the
+    harness under valgrind, so that those pipelines are checked like the
+    processes given to wrap(). Its report goes to the test's output and
+    valgrind's exit status fails the test. Nothing to do in other setups
+    (the ASan build checks the harness process through its preload)."""
+    if not is_valgrind() or os.environ.get("RTMP_TEST_CHECKED"):
+        return
+    env = dict(os.environ, RTMP_TEST_CHECKED="1", PYTHONMALLOC="malloc")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execvpe(WRAPPER[0], WRAPPER + [sys.executable] + sys.argv, env)
+
+
 def wrap(cmd, asan_options=""):
     """The command line @cmd (a list) of a process that loads the plugin,
     run under the memory checker of this test run. @asan_options: more
@@ -123,10 +141,10 @@ def wrap(cmd, asan_options=""):
         prefix = ["env", "ASAN_OPTIONS=" + opts, "UBSAN_OPTIONS=" + ubsan]
         if not python and _has_asan_runtime(cmd[0]):
             prefix[1:1] = ["-u", "LD_PRELOAD"]
-    if WRAPPER and not python and not (_is_valgrind() and
-                                       _needs_libav(cmd)):
+    if WRAPPER and (not python or is_valgrind()) and \
+            not (is_valgrind() and _needs_libav(cmd)):
         prefix += WRAPPER
-        if _is_valgrind():
+        if is_valgrind():
             prefix.append("--log-file=" +
                           os.path.join(_report_dir(), "valgrind.%p"))
             if _has_uninitialised_output(cmd):
