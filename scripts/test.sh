@@ -64,7 +64,7 @@ gcc_tests () {
       *" $t "*) continue ;;
     esac
     n=$((i % VALGRIND_SHARDS))
-    shard[n]="${shard[n]} $t"
+    shard[n]="${shard[n]:-} $t"
     i=$((i + 1))
   done
   run_tests "registry (gcc build)" "$BUILD_DIR/test-registry.out" \
