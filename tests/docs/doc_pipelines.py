@@ -322,6 +322,13 @@ def stop(proc, name, log, grace=25.0):
             proc.wait(grace)
         except subprocess.TimeoutExpired:
             pass
+    # gst-launch-1.0 installs its SIGINT handler just before it prints
+    # "Setting pipeline to PAUSED": a slowed-down one (ASan on a loaded
+    # machine) may not be there yet, and a SIGINT would kill it
+    deadline = time.monotonic() + grace
+    while proc.poll() is None and time.monotonic() < deadline and \
+            "Setting pipeline to PAUSED" not in tail(log, 200):
+        time.sleep(0.1)
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
         try:

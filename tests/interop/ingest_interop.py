@@ -44,6 +44,14 @@ FLVMUX_SHIFT_MS = 80
 TIMEOUT = 30
 
 Gst.init(None)
+# PyGObject creates the members of an enum or flags type on their first use
+# and that is not thread-safe: the appsink callbacks of several streaming
+# threads looking up DELTA_UNIT at once could see it missing. Looked up
+# here, once, in the main thread.
+MAP_READ = Gst.MapFlags.READ
+DELTA_UNIT = Gst.BufferFlags.DELTA_UNIT
+FLOW_OK = Gst.FlowReturn.OK
+CLOCK_TIME_NONE = Gst.CLOCK_TIME_NONE
 failures = []
 
 
@@ -107,6 +115,12 @@ class Ingest:
             return
         sink = Gst.ElementFactory.make("appsink")
         sink.set_property("sync", False)
+        # added while the pipeline plays: an asynchronous sink would make
+        # the whole pipeline lose its PLAYING state until it prerolls, and
+        # under load that dance could leave the sink waiting for PLAYING
+        # with our streaming thread inside it (the harness checks the data
+        # and the EOS, not GstBin's state handling)
+        sink.set_property("async", False)
         sink.set_property("emit-signals", True)
         sink.connect("new-sample", self._new_sample, kind)
         self.bin.add(sink)
@@ -116,16 +130,16 @@ class Ingest:
     def _new_sample(self, sink, kind):
         sample = sink.pull_sample()
         b = sample.get_buffer()
-        ok, info = b.map(Gst.MapFlags.READ)
+        ok, info = b.map(MAP_READ)
         data = bytes(info.data)
         b.unmap(info)
-        key = 0 if b.has_flags(Gst.BufferFlags.DELTA_UNIT) else 1
+        key = 0 if b.has_flags(DELTA_UNIT) else 1
         with self.lock:
             self.rows[kind].append((b.pts / 1e6, b.dts / 1e6
-                                    if b.dts != Gst.CLOCK_TIME_NONE else -1,
+                                    if b.dts != CLOCK_TIME_NONE else -1,
                                     len(data), key,
                                     hashlib.md5(data).hexdigest()))
-        return Gst.FlowReturn.OK
+        return FLOW_OK
 
     @property
     def port(self):
@@ -600,7 +614,8 @@ def case_sigint():
         port = free_port()
         gst = subprocess.Popen(testwrap.wrap(
             ["gst-launch-1.0", "-e", "rtmpingestsrc", "address=127.0.0.1",
-             "port=%d" % port, "!", "filesink", "location=" + out]),
+             "port=%d" % port, "!", "filesink", "buffer-mode=unbuffered",
+             "location=" + out]),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         check(wait_listening(port, gst, testwrap.scaled(10)),
               "%s: listening" % situation)
@@ -613,7 +628,14 @@ def case_sigint():
             peer.sendall(c2s[:100])
         elif situation == "publishing":
             pub = start(ffmpeg_cmd("rtmp://127.0.0.1:%d/live/k" % port, True))
-            time.sleep(1.5)
+            # until the recording has its first 16 KiB (about 40 of the
+            # stream's 172 tags), however slowly ffmpeg and the pipeline
+            # start on a loaded machine
+            deadline = time.monotonic() + testwrap.scaled(10)
+            while time.monotonic() < deadline and (
+                    not os.path.exists(out) or
+                    os.path.getsize(out) < 16384):
+                time.sleep(0.02)
         time.sleep(0.2)
         t0 = time.monotonic()
         gst.send_signal(2)

@@ -55,6 +55,7 @@ class Branch:
             return
         sink = Gst.ElementFactory.make("appsink")
         sink.set_property("sync", False)
+        sink.set_property("async", False)   # as in ingest_interop.Ingest
         sink.set_property("emit-signals", True)
         sink.connect("new-sample", self._new_sample, kind)
         sink.connect("eos", self._eos)
@@ -79,7 +80,11 @@ class Branch:
 
 def ffmpeg(port, key, app="live", realtime=False, title=None):
     cmd = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin"]
-    if realtime:
+    if realtime and ii.testwrap.is_valgrind():
+        # the same stream, slower: a "long" stream must outlast the steps
+        # the test takes meanwhile, which the checker makes slower
+        cmd += ["-readrate", "%.3f" % (2.0 / ii.testwrap.SLOWDOWN)]
+    elif realtime:
         cmd.append("-re")
     cmd += ["-i", ii.SOURCE, "-c", "copy"]
     if title:
@@ -90,7 +95,7 @@ def ffmpeg(port, key, app="live", realtime=False, title=None):
 
 
 def wait_publishing(branch, timeout=10):
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + ii.testwrap.scaled(timeout)
     while time.monotonic() < deadline:
         if branch.stats().get_value("publishing"):
             return True
@@ -225,7 +230,7 @@ def case_runtime():
           % port)
     pb = ffmpeg(port, "kb")
     ii.finish(pb, "ffmpeg kb")
-    check(b.done.wait(15), "b reached EOS")
+    check(b.done.wait(ii.testwrap.scaled(15)), "b reached EOS")
     ii.compare(b.rows, truth, 0, "b")
     b.bin.set_state(Gst.State.NULL)
     pipeline.remove(b.bin)
@@ -252,11 +257,11 @@ def case_runtime():
     d.bin.sync_state_with_parent()
     pd = ffmpeg(port, "kc")
     ii.finish(pd, "ffmpeg kc (new element)")
-    check(d.done.wait(15), "d reached EOS")
+    check(d.done.wait(ii.testwrap.scaled(15)), "d reached EOS")
     ii.compare(d.rows, truth, 0, "d")
 
     ii.finish(pa, "ffmpeg ka")
-    check(a.done.wait(15), "a reached EOS")
+    check(a.done.wait(ii.testwrap.scaled(15)), "a reached EOS")
     ii.compare(a.rows, truth, 0, "a")
     st = a.stats()
     check(st.get_value("publishers") == 1 and st.get_value("dropped-peers")
@@ -289,7 +294,8 @@ def case_routing():
     ps = ffmpeg(port, "cam2", app="studio")
     ii.finish(pe, "ffmpeg live/k1")
     ii.finish(ps, "ffmpeg studio/cam2")
-    check(exact.done.wait(15) and appb.done.wait(15),
+    check(exact.done.wait(ii.testwrap.scaled(15)) and
+          appb.done.wait(ii.testwrap.scaled(15)),
           "exact and app-only elements got their streams")
     check(exact.stats().get_value("stream") == "k1", "exact got k1")
     check(appb.stats().get_value("stream") == "cam2", "app element got cam2")
@@ -308,7 +314,7 @@ def case_routing():
               "%s/%s refused (wildcard live, exact ended, app "
               "element ended): %s" % (app, url_key, err[-200:]))
     ii.finish(pw, "ffmpeg wildcard")
-    check(wild.done.wait(15), "wildcard EOS")
+    check(wild.done.wait(ii.testwrap.scaled(15)), "wildcard EOS")
     pipeline.set_state(Gst.State.NULL)
 
 
