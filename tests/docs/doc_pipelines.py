@@ -311,8 +311,8 @@ def check_output(workdir, factory, prop, value):
 def stop(proc, name, log, grace=25.0):
     """SIGINT (EOS with -e), then wait; returns the exit code. The grace
     is a bound, not a wait: under ASan (slow unwinding for LeakSanitizer)
-    the RTMPS + authentication relay of the README has taken 40 s to reach
-    EOS and free its pipeline on a busy CI machine."""
+    a pipeline can take tens of seconds to reach EOS and free itself on a
+    busy CI machine."""
     grace = testwrap.scaled(grace)
     # gst-launch-1.0 prints "Execution ended" when its pipeline reached EOS
     # by itself; it then frees the pipeline and exits with its SIGINT
@@ -322,12 +322,14 @@ def stop(proc, name, log, grace=25.0):
             proc.wait(grace)
         except subprocess.TimeoutExpired:
             pass
-    # gst-launch-1.0 installs its SIGINT handler just before it prints
-    # "Setting pipeline to PAUSED": a slowed-down one (ASan on a loaded
-    # machine) may not be there yet, and a SIGINT would kill it
+    # gst-launch-1.0 handles SIGINT in its event loop, which runs once the
+    # pipeline is PAUSED (it prints the new clock of PLAYING from there): a
+    # slowed-down one (ASan on a loaded machine) may not be there yet, and
+    # a SIGINT would kill it (exit status -2)
     deadline = time.monotonic() + grace
     while proc.poll() is None and time.monotonic() < deadline and \
-            "Setting pipeline to PAUSED" not in tail(log, 200):
+            not any(m in tail(log, 200) for m in (
+                "New clock", "Redistribute latency", "Execution ended")):
         time.sleep(0.1)
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
@@ -456,6 +458,14 @@ def run_pipeline(cmd, directives, workdir):
     if certs:
         crt, key = make_cert(workdir, certs)
     env = dict(os.environ)
+    # TLS clients that validate load OpenSSL's default CA store: the test's
+    # own self-signed certificate instead of the system's bundle. Besides
+    # keeping the test independent of the host, parsing the ~150
+    # certificates of the bundle took 40 s in a gst-launch-1.0 under ASan
+    # (with the slow unwinder on every malloc): the README's RTMPS relay
+    # connected only after its publisher had finished.
+    env["SSL_CERT_FILE"] = os.path.join(workdir, ".gen.crt")
+    env["SSL_CERT_DIR"] = workdir
     procs = []
     try:
         # receiving servers for rtmppublishsink

@@ -49,8 +49,10 @@ N_VIDEO, N_AUDIO = 63, 109
 TIMEOUT_SCALE = testwrap.SLOWDOWN if testwrap.is_valgrind() else 1
 HANDSHAKE_TIMEOUT_MS = int(1500 * TIMEOUT_SCALE)
 IDLE_TIMEOUT_MS = int(2500 * TIMEOUT_SCALE)
-# growth of the pipeline's RSS over a whole group, after the warm-up
-RSS_BOUND_KB = 48 * 1024
+# growth of the pipeline's RSS over a whole group, after the warm-up; under
+# valgrind the process also holds memcheck's queue of freed blocks (20 MB)
+# and shadow memory for what it maps (leaks there are memcheck's to find)
+RSS_BOUND_KB = 48 * 1024 * (3 if testwrap.is_valgrind() else 1)
 
 failures = []
 
@@ -822,17 +824,23 @@ def ack_window_0(srv):
 
 @case("session")
 def ping_flood_reading(srv):
-    # 20000 ping requests; we read the answers: served, not dropped
+    # 20000 ping requests; we read the answers: served, not dropped. We
+    # read until the answers stop (0.5 s without any, longer under a
+    # checker): closing with answers unread would reset the connection,
+    # which the server rightly reports
+    last = [time.monotonic()]
     ping = R.control(R.USER_CONTROL, struct.pack(">HI", 6, 1234))
     c = connected(srv)
-    stop = []
 
     def reader():
-        c.sock.settimeout(0.2)
-        while not stop:
+        c.sock.settimeout(0.1)
+        deadline = time.monotonic() + testwrap.scaled(20)
+        while time.monotonic() < deadline and \
+                time.monotonic() - last[0] < testwrap.scaled(0.5):
             try:
                 if not c.sock.recv(1 << 16):
                     break
+                last[0] = time.monotonic()
             except socket.timeout:
                 pass
             except OSError:
@@ -840,8 +848,7 @@ def ping_flood_reading(srv):
     t = threading.Thread(target=reader)
     t.start()
     c.send(ping * 20000)
-    time.sleep(1)
-    stop.append(1)
+    last[0] = time.monotonic()
     t.join()
     return [(c, None)]
 

@@ -48,7 +48,6 @@ Gst.init(None)
 # and that is not thread-safe: the appsink callbacks of several streaming
 # threads looking up DELTA_UNIT at once could see it missing. Looked up
 # here, once, in the main thread.
-MAP_READ = Gst.MapFlags.READ
 DELTA_UNIT = Gst.BufferFlags.DELTA_UNIT
 FLOW_OK = Gst.FlowReturn.OK
 CLOCK_TIME_NONE = Gst.CLOCK_TIME_NONE
@@ -130,9 +129,11 @@ class Ingest:
     def _new_sample(self, sink, kind):
         sample = sink.pull_sample()
         b = sample.get_buffer()
-        ok, info = b.map(MAP_READ)
-        data = bytes(info.data)
-        b.unmap(info)
+        # a copy of the bytes without a GstMapInfo: PyGObject's struct
+        # wrappers are not thread-safe either (TypeError "Expected
+        # Gst.MapInfo, but got gi.repository.Gst.MapInfo" from one of twenty
+        # streaming threads under valgrind)
+        data = b.extract_dup(0, b.get_size())
         key = 0 if b.has_flags(DELTA_UNIT) else 1
         with self.lock:
             self.rows[kind].append((b.pts / 1e6, b.dts / 1e6
