@@ -328,7 +328,7 @@ def stop(proc, name, log, grace=25.0):
     # a SIGINT would kill it (exit status -2)
     deadline = time.monotonic() + grace
     while proc.poll() is None and time.monotonic() < deadline and \
-            not any(m in tail(log, 200) for m in (
+            not any(m in tail(log, 100000) for m in (
                 "New clock", "Redistribute latency", "Execution ended")):
         time.sleep(0.1)
     if proc.poll() is None:
@@ -471,8 +471,12 @@ def run_pipeline(cmd, directives, workdir):
         # receiving servers for rtmppublishsink
         recv_procs = []
         for i, (port, tls, user, pw, out) in enumerate(receivers):
+            # a test fixture, not the pipeline under test: patient with a
+            # publisher that a checker on a loaded machine slows down (no
+            # idle timeout), and saying why it drops one (its log is
+            # printed when the pipeline fails)
             args = ["gst-launch-1.0", "-e", "rtmpingestsrc",
-                    "address=127.0.0.1", "port=%d" % port]
+                    "address=127.0.0.1", "port=%d" % port, "idle-timeout=0"]
             if tls:
                 crt, key = make_cert(workdir, [])
                 args += ["tls-mode=tls", "tls-certificate=" + crt,
@@ -481,7 +485,9 @@ def run_pipeline(cmd, directives, workdir):
                 args += ["username=" + user, "password=" + (pw or "")]
             args += ["!", "filesink", "location=" + out]
             log = os.path.join(workdir, "receiver-%d.log" % i)
-            p = subprocess.Popen(testwrap.wrap(args), cwd=workdir, env=env,
+            p = subprocess.Popen(testwrap.wrap(args), cwd=workdir,
+                                 env=dict(env, GST_DEBUG="rtmpingestsrc:4,"
+                                          "rtmpnet:4", GST_DEBUG_NO_COLOR="1"),
                                  stdout=open(log, "w"),
                                  stderr=subprocess.STDOUT)
             procs.append(p)
@@ -527,7 +533,9 @@ def run_pipeline(cmd, directives, workdir):
                 pass
         rc = stop(pipe, "pipeline", log)
         if rc != 0:
-            raise Fail("pipeline exited with %d\n%s" % (rc, tail(log)))
+            raise Fail("pipeline exited with %d\n%s" % (rc, tail(log)) +
+                       "".join("receiving server %d:\n%s" % (i, tail(rl))
+                               for i, (_, rl, _) in enumerate(recv_procs)))
 
         results = []
         for p, rlog, out in recv_procs:
