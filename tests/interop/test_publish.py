@@ -431,9 +431,21 @@ def case_badname(tmp):
     nginx.start()
     try:
         loc = "rtmp://127.0.0.1:%d/live/dup" % nginx.port
-        first = publish_pipeline(loc, sync=True)
+        # a 20 s stream, live until the second publisher was refused
+        # however slowly both start (the fixture is 2.5 s long)
+        first = publish_pipeline(loc, source=make_long_flv(tmp, 20),
+                                 sync=True)
         first.set_state(Gst.State.PLAYING)
-        time.sleep(0.7)
+        bus = first.get_bus()
+        deadline = time.monotonic() + testwrap.scaled(5)
+        while time.monotonic() < deadline:
+            m = bus.timed_pop(int(0.05 * Gst.SECOND))
+            if m and m.type == Gst.MessageType.ELEMENT and \
+                    m.get_structure().get_name() == \
+                    "rtmppublishsink-connected":
+                break
+        else:
+            raise Fail("the first publisher never published")
         second = publish_pipeline(loc, extra="timeout=5")
         kind, msg, secs = run_pipeline(second, 15)
         first.set_state(Gst.State.NULL)
