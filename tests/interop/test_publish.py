@@ -424,6 +424,19 @@ def case_ipv6(tmp):
     check_frames_equal(out)
 
 
+def wait_connected(p, failure, seconds=5):
+    """Waits (scaled) for the sink's rtmppublishsink-connected message on
+    @p's bus; raises Fail(@failure) without it. Pops what comes before."""
+    bus = p.get_bus()
+    deadline = time.monotonic() + testwrap.scaled(seconds)
+    while time.monotonic() < deadline:
+        m = bus.timed_pop(int(0.05 * Gst.SECOND))
+        if m and m.type == Gst.MessageType.ELEMENT and \
+                m.get_structure().get_name() == "rtmppublishsink-connected":
+            return
+    raise Fail(failure)
+
+
 def case_badname(tmp):
     """A second publisher on a live stream name gets
     NetStream.Publish.BadName; the element error quotes it."""
@@ -436,16 +449,7 @@ def case_badname(tmp):
         first = publish_pipeline(loc, source=make_long_flv(tmp, 20),
                                  sync=True)
         first.set_state(Gst.State.PLAYING)
-        bus = first.get_bus()
-        deadline = time.monotonic() + testwrap.scaled(5)
-        while time.monotonic() < deadline:
-            m = bus.timed_pop(int(0.05 * Gst.SECOND))
-            if m and m.type == Gst.MessageType.ELEMENT and \
-                    m.get_structure().get_name() == \
-                    "rtmppublishsink-connected":
-                break
-        else:
-            raise Fail("the first publisher never published")
+        wait_connected(first, "the first publisher never published")
         second = publish_pipeline(loc, extra="timeout=5")
         kind, msg, secs = run_pipeline(second, 15)
         first.set_state(Gst.State.NULL)
@@ -905,17 +909,8 @@ def case_backpressure(tmp):
                 extra="max-queue-bytes=65536 timeout=30 "
                 "drop-when-congested=%s" % ("true" if drop else "false"))
             sink = p.get_by_name("sink")
-            bus = p.get_bus()
             p.set_state(Gst.State.PLAYING)
-            deadline = time.monotonic() + testwrap.scaled(5)
-            while time.monotonic() < deadline:
-                m = bus.timed_pop(int(0.05 * Gst.SECOND))
-                if m and m.type == Gst.MessageType.ELEMENT and \
-                        m.get_structure().get_name() == \
-                        "rtmppublishsink-connected":
-                    break
-            else:
-                raise Fail("never connected")
+            wait_connected(p, "never connected")
             os.kill(nginx.proc.pid, signal.SIGSTOP)
             # 3 s of a stalled server (longer when the pipeline runs under
             # a memory checker: until the sink dropped, or its queue filled)

@@ -479,7 +479,6 @@ GST_START_TEST (test_downstream_stall_not_idle)
   gsize size = g_bytes_get_size (c2s), half = size / 2;
   GstHarness *h = gst_harness_new ("rtmpingestsrc");
   GSocketConnection *conn;
-  GstStructure *stats;
   GstPad *srcpad;
   guint64 publishers = 0;
   gulong probe;
@@ -497,9 +496,7 @@ GST_START_TEST (test_downstream_stall_not_idle)
   send_bytes (conn, data, half);
   for (tries = 0; tries < 500 && publishers == 0; tries++) {
     g_usleep (10 * 1000);
-    g_object_get (h->element, "stats", &stats, NULL);
-    gst_structure_get_uint64 (stats, "publishers", &publishers);
-    gst_structure_free (stats);
+    publishers = stats_uint64 (h, "publishers");
   }
   fail_unless_equals_uint64 (publishers, 1);
   /* the rest while the streaming thread is blocked, then 2.5 idle-timeouts
