@@ -147,6 +147,15 @@ for f in "${outputs[@]}"; do
   bad=$(( bad + $(count Fail "$f") + $(count Timeout "$f") ))
 done
 if [ ${#failed_steps[@]} -ne 0 ]; then
+  # last, so that the end of a CI log names each failed test and why
+  logs=("registry=$BUILD_DIR/meson-logs/testlog-valgrind.json")
+  for n in $(seq 0 $((VALGRIND_SHARDS - 1))); do
+    logs+=("valgrind$((n + 1))=$BUILD_DIR/meson-logs/testlog-valgrind-$n-valgrind.json")
+  done
+  logs+=("plain=$BUILD_DIR/meson-logs/testlog.json"
+    "asan=$ASAN_BUILD_DIR/meson-logs/testlog.json")
+  log "== failed tests (full output above and in meson-logs/)"
+  python3 "$TOP/scripts/test-failures.py" "${logs[@]}" >&2 || true
   log "FAILED: ${failed_steps[*]}"
   [ $bad -eq 0 ] && bad=1
   echo "$ok passed, $bad failed"

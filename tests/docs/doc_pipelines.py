@@ -308,6 +308,30 @@ def check_output(workdir, factory, prop, value):
     return "%s (%s)" % (name, "+".join(streams))
 
 
+RUNNING = ("New clock", "Redistribute latency", "Execution ended")
+
+
+def wait_running(proc, log, timeout):
+    """until gst-launch-1.0 runs its event loop (it prints the new clock of
+    PLAYING from there) or ends"""
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < deadline and \
+            not any(m in tail(log, 100000) for m in RUNNING):
+        time.sleep(0.1)
+
+
+def wait_received(proc, paths, timeout, size=32768):
+    """until each of @paths (what receiving servers record) holds @size
+    bytes, or @proc ends"""
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < deadline:
+        sizes = [os.path.getsize(p) if os.path.exists(p) else 0
+                 for p in paths]
+        if all(n >= size for n in sizes):
+            return
+        time.sleep(0.1)
+
+
 def stop(proc, name, log, grace=25.0):
     """SIGINT (EOS with -e), then wait; returns the exit code. The grace
     is a bound, not a wait: under ASan (slow unwinding for LeakSanitizer)
@@ -326,11 +350,7 @@ def stop(proc, name, log, grace=25.0):
     # pipeline is PAUSED (it prints the new clock of PLAYING from there): a
     # slowed-down one (ASan on a loaded machine) may not be there yet, and
     # a SIGINT would kill it (exit status -2)
-    deadline = time.monotonic() + grace
-    while proc.poll() is None and time.monotonic() < deadline and \
-            not any(m in tail(log, 100000) for m in (
-                "New clock", "Redistribute latency", "Execution ended")):
-        time.sleep(0.1)
+    wait_running(proc, log, grace)
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
         try:
@@ -527,8 +547,20 @@ def run_pipeline(cmd, directives, workdir):
             except subprocess.TimeoutExpired:
                 pass
         else:
+            # the pipeline's own sources: `seconds` of it running, counted
+            # from PLAYING (a checked gst-launch-1.0 with encoders may take
+            # longer to get there than the whole run), and, with a
+            # receiving server, until media went through. An EOS before
+            # any buffer reached flvmux would not end the pipeline: in
+            # GStreamer 1.22 flvmux spins on a pad that got EOS without
+            # data ("Best pad not found"), so a Ctrl-C in the first moments
+            # of README example 4 under ASan hung it.
+            wait_running(pipe, log, testwrap.scaled(60))
+            deadline = time.monotonic() + testwrap.scaled(seconds)
+            wait_received(pipe, [os.path.join(workdir, r[4])
+                                 for r in receivers], testwrap.scaled(60))
             try:
-                pipe.wait(testwrap.scaled(seconds))
+                pipe.wait(max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 pass
         rc = stop(pipe, "pipeline", log)
@@ -582,11 +614,14 @@ def main(argv):
                 continue
             print("== %s" % where, flush=True)
             workdir = tempfile.mkdtemp(prefix="doc-pipeline-")
+            t0 = time.monotonic()
             try:
                 results = run_pipeline(cmd, directives, workdir)
                 ran += 1
-                print("   OK: %s" % "; ".join(results) if results else
-                      "   OK", flush=True)
+                print("   OK in %.0f s%s" % (
+                    time.monotonic() - t0,
+                    ": " + "; ".join(results) if results else ""),
+                    flush=True)
                 shutil.rmtree(workdir, ignore_errors=True)
             except Skip as e:
                 skipped += 1
@@ -594,8 +629,9 @@ def main(argv):
                 shutil.rmtree(workdir, ignore_errors=True)
             except (Fail, subprocess.SubprocessError, OSError) as e:
                 failed += 1
-                print("   FAIL: %s\n   (files kept in %s)\n   command: %s" %
-                      (e, workdir, cmd), flush=True)
+                print("   FAIL after %.0f s: %s\n   (files kept in %s)\n"
+                      "   command: %s" % (time.monotonic() - t0, e, workdir,
+                                          cmd), flush=True)
     if list_only:
         return 0
     print("%d ran, %d skipped, %d failed" % (ran, skipped, failed))
