@@ -50,21 +50,31 @@ def check(cond, what):
     return cond
 
 
-def big_flv(path, repeats=150):
-    """source.flv's tags repeated with growing timestamps (~14 MB): enough
-    to fill socket buffers when the server stops reading"""
+def flv_tag(t, ts, body):
+    return (bytes([t]) + R.u24(len(body)) + R.u24(ts & 0xFFFFFF) +
+            bytes([ts >> 24]) + b"\0\0\0" + body +
+            struct.pack(">I", 11 + len(body)))
+
+
+def big_flv(path, frames=256, frame_size=65536):
+    """source.flv's metadata and sequence headers, then @frames large video
+    frames (16 MiB): enough to fill the socket buffers when the server
+    stops reading. Large tags keep the sink's work per byte low, so that a
+    sink slowed down by a checker on a loaded machine gets there soon (a
+    few MB of the source's small tags took over 20 s under ASan)."""
     tags = R.flv_tags(os.path.join(FIXTURES, "source.flv"))
     with open(os.path.join(FIXTURES, "source.flv"), "rb") as f:
         head = f.read(13)
     out = [head]
-    for r in range(repeats):
-        for t, ts, body in tags:
-            if r and t == R.DATA_AMF0:
-                continue
-            ts += r * 2600
-            out.append(bytes([t]) + R.u24(len(body)) + R.u24(ts & 0xFFFFFF) +
-                       bytes([ts >> 24]) + b"\0\0\0" + body +
-                       struct.pack(">I", 11 + len(body)))
+    for t, ts, body in tags:
+        # script data, and the AVC / AAC sequence headers (packet type 0)
+        if t == R.DATA_AMF0 or len(body) > 1 and body[1] == 0:
+            out.append(flv_tag(t, 0, body))
+    payload = bytes(frame_size - 5)
+    for i in range(frames):
+        # AVC NALU packet, keyframe every 30 frames, 30 fps
+        out.append(flv_tag(R.VIDEO, i * 33, bytes(
+            [0x17 if i % 30 == 0 else 0x27, 1, 0, 0, 0]) + payload))
     with open(path, "wb") as f:
         f.write(b"".join(out))
 
