@@ -51,6 +51,12 @@ Gst.init(None)
 DELTA_UNIT = Gst.BufferFlags.DELTA_UNIT
 FLOW_OK = Gst.FlowReturn.OK
 CLOCK_TIME_NONE = Gst.CLOCK_TIME_NONE
+# Its type checks of boxed arguments are not thread-safe either: reading
+# b.pts in twenty streaming threads at once raised "TypeError: argument 1:
+# Must be Gst.Buffer, not Buffer" in one of them (under ASan on a loaded
+# machine), and that sample was lost to the harness. Every appsink
+# callback runs its PyGObject calls under this lock.
+GI_LOCK = threading.Lock()
 failures = []
 
 
@@ -127,17 +133,19 @@ class Ingest:
         pad.link(sink.get_static_pad("sink"))
 
     def _new_sample(self, sink, kind):
-        sample = sink.pull_sample()
-        b = sample.get_buffer()
-        # a copy of the bytes without a GstMapInfo: PyGObject's struct
-        # wrappers are not thread-safe either (TypeError "Expected
-        # Gst.MapInfo, but got gi.repository.Gst.MapInfo" from one of twenty
-        # streaming threads under valgrind)
-        data = b.extract_dup(0, b.get_size())
-        key = 0 if b.has_flags(DELTA_UNIT) else 1
+        with GI_LOCK:
+            sample = sink.pull_sample()
+            b = sample.get_buffer()
+            # a copy of the bytes without a GstMapInfo: PyGObject's struct
+            # wrappers are not thread-safe either (TypeError "Expected
+            # Gst.MapInfo, but got gi.repository.Gst.MapInfo" from one of
+            # twenty streaming threads under valgrind)
+            data = b.extract_dup(0, b.get_size())
+            key = 0 if b.has_flags(DELTA_UNIT) else 1
+            pts, dts = b.pts, b.dts
         with self.lock:
-            self.rows[kind].append((b.pts / 1e6, b.dts / 1e6
-                                    if b.dts != CLOCK_TIME_NONE else -1,
+            self.rows[kind].append((pts / 1e6, dts / 1e6
+                                    if dts != CLOCK_TIME_NONE else -1,
                                     len(data), key,
                                     hashlib.md5(data).hexdigest()))
         return FLOW_OK
