@@ -22,7 +22,8 @@ VERDICT = re.compile(r"^(FAIL|- |[A-Za-z]*Error:|Assertion|.*runtime error|"
                      r"==\d+==ERROR|.*definitely lost: [1-9]|.*\.c:\d+:[EF]:)")
 # valgrind's banner and clean summaries match the above but say nothing
 NOISE = re.compile(r"^==\d+== (Memcheck|Copyright|HEAP SUMMARY|LEAK SUMMARY|"
-                   r"Command:|For lists|ERROR SUMMARY: 0 |   definitely lost: 0 )")
+                   r"Command:|For lists|ERROR SUMMARY: 0 |"
+                   r"   definitely lost: 0 )")
 PER_TEST = 4
 WIDTH = 200
 

@@ -623,8 +623,8 @@ def case_sigint():
         port = free_port()
         gst = subprocess.Popen(testwrap.wrap(
             ["gst-launch-1.0", "-e", "rtmpingestsrc", "address=127.0.0.1",
-             "port=%d" % port, "!", "filesink", "buffer-mode=unbuffered",
-             "location=" + out]),
+             "port=%d" % port, "handshake-timeout=120000", "!", "filesink",
+             "buffer-mode=unbuffered", "location=" + out]),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         check(wait_listening(port, gst, testwrap.scaled(10)),
               "%s: listening" % situation)
@@ -654,7 +654,10 @@ def case_sigint():
             gst.kill()
             rc = gst.wait()
         took = time.monotonic() - t0
-        check(took < testwrap.scaled(2.0), "%s: Ctrl-C ended gst-launch in "
+        # far below the 120 s handshake timeout: Ctrl-C does not wait for
+        # the peer stuck in its handshake (a checked gst-launch-1.0 on a
+        # loaded machine takes seconds to exit: leak check, unwinding)
+        check(took < testwrap.scaled(3.0), "%s: Ctrl-C ended gst-launch in "
               "%.2f s" % (situation, took))
         check(rc == 0, "%s: gst-launch exit status %d" % (situation, rc))
         if peer:

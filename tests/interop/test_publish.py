@@ -450,8 +450,8 @@ def case_badname(tmp):
                                  sync=True)
         first.set_state(Gst.State.PLAYING)
         wait_connected(first, "the first publisher never published")
-        second = publish_pipeline(loc, extra="timeout=5")
-        kind, msg, secs = run_pipeline(second, 15)
+        second = publish_pipeline(loc, extra="timeout=%d" % testwrap.scaled(5))
+        kind, msg, secs = run_pipeline(second, testwrap.scaled(15))
         first.set_state(Gst.State.NULL)
     finally:
         nginx.stop()
@@ -461,7 +461,7 @@ def case_badname(tmp):
     log("error after %.2f s: %s" % (secs, text))
     if "NetStream.Publish.BadName" not in text:
         raise Fail("error does not quote the server's code: %s" % text)
-    if secs > 5:
+    if secs > testwrap.scaled(5):
         raise Fail("error took %.1f s" % secs)
 
 
@@ -472,8 +472,8 @@ def case_deny(tmp):
     nginx.start()
     try:
         p = publish_pipeline("rtmp://127.0.0.1:%d/live/key" % nginx.port,
-                             extra="timeout=5")
-        kind, msg, secs = run_pipeline(p, 15)
+                             extra="timeout=%d" % testwrap.scaled(5))
+        kind, msg, secs = run_pipeline(p, testwrap.scaled(15))
     finally:
         nginx.stop()
     if kind != "error":
@@ -482,7 +482,7 @@ def case_deny(tmp):
     log("error after %.2f s: %s" % (secs, text))
     if "closed the connection" not in text or "publish" not in text:
         raise Fail("error does not explain the refusal: %s" % text)
-    if secs > 5:
+    if secs > testwrap.scaled(5):
         raise Fail("error took %.1f s" % secs)
 
 
@@ -492,8 +492,8 @@ def case_wrong_app(tmp):
     nginx.start()
     try:
         p = publish_pipeline("rtmp://127.0.0.1:%d/nosuchapp/key" % nginx.port,
-                             extra="timeout=5")
-        kind, msg, secs = run_pipeline(p, 15)
+                             extra="timeout=%d" % testwrap.scaled(5))
+        kind, msg, secs = run_pipeline(p, testwrap.scaled(15))
     finally:
         nginx.stop()
     if kind != "error":
@@ -592,8 +592,11 @@ def kill_restart(tmp, reconnect, restart=True, extra_props=""):
             nginx.start()
             state["restarted"] = True
 
+    # the sink's timeout also bounds each connection attempt, which a
+    # checked process on a loaded machine makes slow
+    timeout = "timeout=%d" % testwrap.scaled(3)
     extra = ("reconnect=true reconnect-delay=200 max-reconnect-attempts=30 "
-             "timeout=3" if reconnect else "timeout=3") + " " + extra_props
+             + timeout if reconnect else timeout) + " " + extra_props
     p = publish_pipeline("rtmp://127.0.0.1:%d/live/key" % port, extra=extra,
                          source=flv, sync=True)
     sink = p.get_by_name("sink")
@@ -768,7 +771,8 @@ def case_reconnect_badname(tmp):
 
     p = publish_pipeline(
         "rtmp://127.0.0.1:%d/live/key" % relay.port, source=flv, sync=True,
-        extra="reconnect=true reconnect-delay=200 timeout=3")
+        extra="reconnect=true reconnect-delay=200 timeout=%d"
+        % testwrap.scaled(3))
     try:
         kind, msg, secs = run_pipeline(p, testwrap.scaled(40), on_message)
     finally:
@@ -830,6 +834,10 @@ def stopped_nginx_pipeline(tmp, flv, props):
         if m and m.type == Gst.MessageType.ELEMENT and \
                 m.get_structure().get_name() == "rtmppublishsink-connected":
             break
+        if m and m.type == Gst.MessageType.ERROR:
+            p.set_state(Gst.State.NULL)
+            nginx.stop()
+            raise Fail("never connected: %s" % error_text(m))
     else:
         p.set_state(Gst.State.NULL)
         nginx.stop()
@@ -848,7 +856,9 @@ def case_stall_timeout(tmp):
     """A server that stops reading: the connection counts as lost after
     `timeout` s without write progress (error with reconnect off)."""
     flv = make_long_flv(tmp, 40, big=True)
-    nginx, p = stopped_nginx_pipeline(tmp, flv, "timeout=2")
+    # also the limit of the connection attempt: stretched under checkers
+    timeout = int(testwrap.scaled(2))
+    nginx, p = stopped_nginx_pipeline(tmp, flv, "timeout=%d" % timeout)
     try:
         t0 = time.monotonic()
         msg = p.get_bus().timed_pop_filtered(
@@ -861,7 +871,7 @@ def case_stall_timeout(tmp):
         log("error %.2f s after SIGSTOP: %s" % (secs, text))
         if "has not read anything" not in text:
             raise Fail("error does not say the server stalled: %s" % text)
-        if secs > testwrap.scaled(8):
+        if secs > timeout + testwrap.scaled(6):
             raise Fail("stall detected only after %.1f s" % secs)
     finally:
         p.set_state(Gst.State.NULL)
