@@ -47,6 +47,10 @@ SLOWDOWN = max(1.0, float(os.environ.get("RTMP_TEST_SLOWDOWN") or
                           (2 if ASAN else 1)))
 
 _reports = None
+# what valgrind must not report in Python processes besides
+# tests/valgrind.supp (the interpreter's bindings: see the file)
+PYTHON_SUPPRESSIONS = "--suppressions=" + os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "valgrind-python.supp")
 
 
 def scaled(seconds):
@@ -117,7 +121,8 @@ def check_this_process():
     env = dict(os.environ, RTMP_TEST_CHECKED="1", PYTHONMALLOC="malloc")
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execvpe(WRAPPER[0], WRAPPER + [sys.executable] + sys.argv, env)
+    os.execvpe(WRAPPER[0], WRAPPER + [PYTHON_SUPPRESSIONS, sys.executable] +
+               sys.argv, env)
 
 
 def wrap(cmd, asan_options=""):
@@ -147,6 +152,8 @@ def wrap(cmd, asan_options=""):
         if is_valgrind():
             prefix.append("--log-file=" +
                           os.path.join(_report_dir(), "valgrind.%p"))
+            if python:
+                prefix.append(PYTHON_SUPPRESSIONS)
             if _has_uninitialised_output(cmd):
                 prefix.append("--undef-value-errors=no")
     return prefix + cmd
