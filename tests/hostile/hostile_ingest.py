@@ -102,6 +102,9 @@ class Server:
                 self.err.append(line.rstrip("\n"))
 
     def _line(self, prefix, timeout):
+        # the pipeline process runs under the checker (Python and PyGObject
+        # start slowly under valgrind on a loaded machine)
+        timeout = testwrap.scaled(timeout)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
