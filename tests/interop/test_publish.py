@@ -426,7 +426,8 @@ def case_ipv6(tmp):
 
 def wait_connected(p, failure, seconds=5):
     """Waits (scaled) for the sink's rtmppublishsink-connected message on
-    @p's bus; raises Fail(@failure) without it. Pops what comes before."""
+    @p's bus; raises Fail(@failure) without it (with the error, if the
+    pipeline failed). Pops what comes before."""
     bus = p.get_bus()
     deadline = time.monotonic() + testwrap.scaled(seconds)
     while time.monotonic() < deadline:
@@ -434,6 +435,8 @@ def wait_connected(p, failure, seconds=5):
         if m and m.type == Gst.MessageType.ELEMENT and \
                 m.get_structure().get_name() == "rtmppublishsink-connected":
             return
+        if m and m.type == Gst.MessageType.ERROR:
+            raise Fail("%s: %s" % (failure, error_text(m)))
     raise Fail(failure)
 
 
@@ -826,22 +829,13 @@ def stopped_nginx_pipeline(tmp, flv, props):
     except Exception:
         nginx.stop()
         raise
-    bus = p.get_bus()
     p.set_state(Gst.State.PLAYING)
-    deadline = time.monotonic() + testwrap.scaled(5)
-    while time.monotonic() < deadline:
-        m = bus.timed_pop(int(0.05 * Gst.SECOND))
-        if m and m.type == Gst.MessageType.ELEMENT and \
-                m.get_structure().get_name() == "rtmppublishsink-connected":
-            break
-        if m and m.type == Gst.MessageType.ERROR:
-            p.set_state(Gst.State.NULL)
-            nginx.stop()
-            raise Fail("never connected: %s" % error_text(m))
-    else:
+    try:
+        wait_connected(p, "never connected")
+    except Fail:
         p.set_state(Gst.State.NULL)
         nginx.stop()
-        raise Fail("never connected")
+        raise
     os.kill(nginx.proc.pid, signal.SIGSTOP)
     return nginx, p
 
