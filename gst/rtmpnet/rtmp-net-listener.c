@@ -45,6 +45,7 @@ struct _RtmpNetConsumer
   RtmpNetConnection *live;      /* the publisher it serves (no ref) */
   gboolean available;
   guint busy;                   /* callbacks running */
+  guint busy_waiters;           /* releases waiting for busy == 0 */
 };
 
 /* what we know of a connection (listener lock) */
@@ -141,7 +142,9 @@ consumer_for (Listener * l, RtmpNetConnection * conn, gboolean fallback)
 static void
 consumer_done_locked (Listener * l, RtmpNetConsumer * c)
 {
-  if (--c->busy == 0)
+  /* g_cond_broadcast() is a futex syscall even with nobody waiting, and
+   * this runs once per message of every stream */
+  if (--c->busy == 0 && c->busy_waiters > 0)
     g_cond_broadcast (&l->cond);
 }
 
@@ -732,8 +735,10 @@ rtmp_net_consumer_release (RtmpNetConsumer * c)
       g_ptr_array_add (orphans, rtmp_net_connection_ref (conn));
     }
   }
+  c->busy_waiters++;
   while (c->busy > 0)
     g_cond_wait (&l->cond, &l->lock);
+  c->busy_waiters--;
   g_mutex_unlock (&l->lock);
 
   GST_INFO ("%s leaves the listener on port %u, closing %u connection(s)",
