@@ -51,6 +51,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_rtmp_ingest_src_debug);
 #define DEFAULT_IDLE_TIMEOUT 30000
 #define DEFAULT_ON_UNPUBLISH GST_RTMP_INGEST_ON_UNPUBLISH_EOS
 #define DEFAULT_LATENCY 200
+#define DEFAULT_BATCH_INTERVAL 0
 #define DEFAULT_MAX_QUEUE_BYTES (16 * 1024 * 1024)
 #define DEFAULT_MAX_QUEUE_TIME 5000
 #define DEFAULT_MAX_MESSAGE_SIZE 0xFFFFFF
@@ -76,6 +77,7 @@ enum
   PROP_IDLE_TIMEOUT,
   PROP_ON_UNPUBLISH,
   PROP_LATENCY,
+  PROP_BATCH_INTERVAL,
   PROP_MAX_QUEUE_BYTES,
   PROP_MAX_QUEUE_TIME,
   PROP_MAX_MESSAGE_SIZE,
@@ -137,6 +139,7 @@ struct _GstRtmpIngestSrc
   guint idle_timeout;
   GstRtmpIngestOnUnpublish on_unpublish;
   guint latency;
+  guint batch_interval;
   guint max_queue_bytes;
   guint max_queue_time;
   guint max_message_size;
@@ -178,7 +181,7 @@ struct _GstRtmpIngestSrc
   gchar *peer, *app, *stream, *query, *tc_url, *flash_ver;
   GstStructure *metadata;
   gint64 publish_start_us;
-  guint64 bytes_in, messages_in;
+  guint64 bytes_in, messages_in, reads_in;
   guint32 peer_chunk_size;
   guint64 rate_window_bytes;
   gint64 rate_window_start;
@@ -202,6 +205,7 @@ struct _GstRtmpIngestSrc
   guint64 last_out_ms;
   gint64 end_time_us;           /* when the last publisher stopped */
   gint64 next_stats;            /* next rtmp-ingest-stats message */
+  gint64 next_read;             /* batch-interval: no read before this */
   RtmpTimestampExtender ext;
   GstBuffer *sh_header, *sh_meta, *sh_video, *sh_audio;
   gboolean streamheader_dirty;
@@ -397,7 +401,7 @@ clear_publisher_info_locked (GstRtmpIngestSrc * self)
   g_clear_pointer (&self->tc_url, g_free);
   g_clear_pointer (&self->flash_ver, g_free);
   g_clear_pointer (&self->metadata, gst_structure_free);
-  self->bytes_in = self->messages_in = 0;
+  self->bytes_in = self->messages_in = self->reads_in = 0;
   self->bitrate = 0;
   self->peer_chunk_size = 0;
   self->rate_window_bytes = 0;
@@ -640,6 +644,7 @@ on_media (RtmpNetServer * server, RtmpNetConnection * conn,
   /* stats */
   self->bytes_in = rtmp_net_connection_get_bytes_in (conn);
   self->messages_in = rtmp_net_connection_get_messages_in (conn);
+  self->reads_in = rtmp_net_connection_get_reads_in (conn);
   self->peer_chunk_size = rtmp_net_connection_get_peer_chunk_size (conn);
   if (msg->type == RTMP_MESSAGE_VIDEO &&
       !rtmp_flv_is_sequence_header (msg->type, msg->payload))
@@ -794,6 +799,7 @@ on_unpublished (RtmpNetServer * server, RtmpNetConnection * conn,
   if (conn == self->active) {
     self->bytes_in = rtmp_net_connection_get_bytes_in (conn);
     self->messages_in = rtmp_net_connection_get_messages_in (conn);
+    self->reads_in = rtmp_net_connection_get_reads_in (conn);
   }
   g_mutex_unlock (&self->qlock);
   end_publisher (self, conn, reason ? reason : "unpublished", NULL);
@@ -1101,11 +1107,13 @@ gst_rtmp_ingest_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
   GstRtmpIngestSrc *self = GST_RTMP_INGEST_SRC (psrc);
   GstRtmpIngestOnUnpublish mode;
   guint stats_interval;
+  gint64 batch_us;
   Item *item;
 
   GST_OBJECT_LOCK (self);
   mode = self->on_unpublish;
   stats_interval = self->stats_interval;
+  batch_us = (gint64) self->batch_interval * 1000;
   GST_OBJECT_UNLOCK (self);
   if (stats_interval && self->next_stats == 0)
     self->next_stats = g_get_monotonic_time () + stats_interval * 1000;
@@ -1144,6 +1152,21 @@ gst_rtmp_ingest_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
         if (header_flags_locked (self, &audio, &video))
           break;
       }
+      if (self->reader && batch_us > 0 &&
+          !rtmp_net_connection_input_pending (self->reader) &&
+          g_get_monotonic_time () < self->next_read) {
+        /* batch-interval: let the publisher's next messages collect in the
+         * socket and read them with one wake-up; an unlock, an item queued
+         * by another thread or the statistics timer end the wait early */
+        gint64 until = self->next_read;
+
+        if (stats_interval && self->next_stats < until)
+          until = self->next_stats;
+        self->qwaiters++;
+        g_cond_wait_until (&self->qcond, &self->qlock, until);
+        self->qwaiters--;
+        continue;
+      }
       if (self->reader) {
         /* serve the publisher's socket ourselves until something is
          * queued (its callbacks run here), we are unlocked, or another
@@ -1160,6 +1183,8 @@ gst_rtmp_ingest_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
           g_source_attach (timer, self->context);
         }
         g_main_context_iteration (self->context, TRUE);
+        if (batch_us > 0)
+          self->next_read = g_get_monotonic_time () + batch_us;
         if (timer) {
           g_source_destroy (timer);
           g_source_unref (timer);
@@ -1595,7 +1620,8 @@ gst_rtmp_ingest_src_query (GstBaseSrc * bsrc, GstQuery * query)
     GstClockTime min;
 
     GST_OBJECT_LOCK (self);
-    min = self->latency * GST_MSECOND;
+    /* batch-interval holds data back by up to that much more */
+    min = ((guint64) self->latency + self->batch_interval) * GST_MSECOND;
     GST_OBJECT_UNLOCK (self);
     /* timestamps are the arrival time of the first message plus the
      * publisher's own clock: network and encoder jitter is what sinks must
@@ -1625,6 +1651,7 @@ build_stats_locked (GstRtmpIngestSrc * self)
       "flash-ver", G_TYPE_STRING, self->flash_ver,
       "bytes-in", G_TYPE_UINT64, self->bytes_in,
       "messages-in", G_TYPE_UINT64, self->messages_in,
+      "reads-in", G_TYPE_UINT64, self->reads_in,
       "chunk-size", G_TYPE_UINT, self->peer_chunk_size,
       "bitrate", G_TYPE_UINT64, self->bitrate,
       "uptime", G_TYPE_UINT64, uptime,
@@ -1703,6 +1730,9 @@ gst_rtmp_ingest_src_set_property (GObject * object, guint prop_id,
       break;
     case PROP_LATENCY:
       self->latency = g_value_get_uint (value);
+      break;
+    case PROP_BATCH_INTERVAL:
+      self->batch_interval = g_value_get_uint (value);
       break;
     case PROP_MAX_QUEUE_BYTES:
       self->max_queue_bytes = g_value_get_uint (value);
@@ -1803,6 +1833,9 @@ gst_rtmp_ingest_src_get_property (GObject * object, guint prop_id,
       break;
     case PROP_LATENCY:
       g_value_set_uint (value, self->latency);
+      break;
+    case PROP_BATCH_INTERVAL:
+      g_value_set_uint (value, self->batch_interval);
       break;
     case PROP_MAX_QUEUE_BYTES:
       g_value_set_uint (value, self->max_queue_bytes);
@@ -1973,6 +2006,14 @@ gst_rtmp_ingest_src_class_init (GstRtmpIngestSrcClass * klass)
           "live source's latency (LATENCY query); raise it if a "
           "synchronised sink drops late frames", 0, 60000, DEFAULT_LATENCY,
           rw_ready));
+  g_object_class_install_property (gobject_class, PROP_BATCH_INTERVAL,
+      g_param_spec_uint ("batch-interval", "Batch interval",
+          "Milliseconds between two reads of the publisher's socket (0 = "
+          "read each message as it arrives). With many streams in one "
+          "process, reading every 40-100 ms handles several messages per "
+          "wake-up of the streaming thread and saves CPU, at the cost of "
+          "up to that much delay (added to the reported latency)", 0, 1000,
+          DEFAULT_BATCH_INTERVAL, rw_ready));
   g_object_class_install_property (gobject_class, PROP_MAX_QUEUE_BYTES,
       g_param_spec_uint ("max-queue-bytes", "Max queue bytes",
           "Bytes received but not yet output after which the element stops "
@@ -2138,6 +2179,7 @@ gst_rtmp_ingest_src_init (GstRtmpIngestSrc * self)
   self->idle_timeout = DEFAULT_IDLE_TIMEOUT;
   self->on_unpublish = DEFAULT_ON_UNPUBLISH;
   self->latency = DEFAULT_LATENCY;
+  self->batch_interval = DEFAULT_BATCH_INTERVAL;
   self->max_queue_bytes = DEFAULT_MAX_QUEUE_BYTES;
   self->max_queue_time = DEFAULT_MAX_QUEUE_TIME;
   self->max_message_size = DEFAULT_MAX_MESSAGE_SIZE;

@@ -144,6 +144,8 @@ struct _RtmpNetConnection
   gboolean refused;             /* publish refused: close after flushing */
   gboolean pending;             /* counted in n_pending (not publishing) */
   gboolean eof;
+  gboolean last_read_full;      /* the last read filled the read buffer */
+  guint64 reads_in;             /* reads that returned data */
 
   /* RTMPS (reference §13): decided by the first byte received */
   gboolean mode_decided;
@@ -255,6 +257,18 @@ gboolean
 rtmp_net_connection_is_tls (RtmpNetConnection * conn)
 {
   return g_atomic_int_get (&conn->is_tls);
+}
+
+gboolean
+rtmp_net_connection_input_pending (RtmpNetConnection * conn)
+{
+  return conn->last_read_full;
+}
+
+guint64
+rtmp_net_connection_get_reads_in (RtmpNetConnection * conn)
+{
+  return conn->reads_in;
 }
 
 guint64
@@ -1006,6 +1020,9 @@ conn_read_cb (GSocket * socket, GIOCondition cond, gpointer user_data)
     rtmp_net_connection_unref (conn);
     return G_SOURCE_CONTINUE;
   }
+  conn->last_read_full = n == (gssize) conn->server->config.read_size;
+  if (n > 0)
+    conn->reads_in++;
   if (n > 0 && conn->tls) {
     if (conn->cipherbuf == NULL) {
       /* the first read went to inbuf */

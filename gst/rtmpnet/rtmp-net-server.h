@@ -159,6 +159,8 @@ const gchar *rtmp_net_connection_get_flash_ver (RtmpNetConnection * conn);
 guint64 rtmp_net_connection_get_bytes_in (RtmpNetConnection * conn);
 guint64 rtmp_net_connection_get_bytes_out (RtmpNetConnection * conn);
 guint64 rtmp_net_connection_get_messages_in (RtmpNetConnection * conn);
+/* socket reads that returned data (plain or TLS bytes) */
+guint64 rtmp_net_connection_get_reads_in (RtmpNetConnection * conn);
 guint32 rtmp_net_connection_get_peer_chunk_size (RtmpNetConnection * conn);
 
 /* Thread-safe: whether the connection is closed. */
@@ -166,6 +168,9 @@ gboolean rtmp_net_connection_is_closed (RtmpNetConnection * conn);
 /* Thread-safe: whether the connection is RTMPS (known after its first
  * byte). */
 gboolean rtmp_net_connection_is_tls (RtmpNetConnection * conn);
+/* In the thread serving @conn: whether its last read filled the whole read
+ * buffer, so more input is probably waiting in the socket. */
+gboolean rtmp_net_connection_input_pending (RtmpNetConnection * conn);
 
 /* In one of @conn's callbacks: once the dispatch that runs the callback is
  * over (the rest of the data read with it is processed first), the

@@ -27,9 +27,10 @@
 #               handoff in this process reads the stamp: rtmpingestsrc
 #               (! flvdemux) versus nginx-rtmp -> rtmp2src; p50/p99/max
 #   concurrency K real-time 3.2 Mbit/s publishers into K rtmpingestsrc in
-#               one gst-launch process (K ports, or one shared port with a
-#               stream-key per element) versus one nginx-rtmp: CPU % of one
-#               core, RSS per stream, whether a stream fell behind
+#               one gst-launch process (K ports, one shared port with a
+#               stream-key per element, or K ports with batch-interval=40
+#               or 100) versus one nginx-rtmp: CPU % of one core, RSS per
+#               stream, whether a stream fell behind
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
 import argparse
@@ -445,10 +446,13 @@ def latency_run(env, case, seconds):
 
 def concurrency_run(env, server, k, seconds):
     kbps = 3100        # video; + 64 kbit/s audio + headers = ~3.2 Mbit/s
-    if server == "ingest":
+    if server == "ingest" or server.startswith("ingest-batch"):
+        # ingest-batch<N>: batch-interval=N (ms), several messages per read
+        batch = ("batch-interval=%s " % server[len("ingest-batch"):]
+                 if server != "ingest" else "")
         ports = free_ports(k)
-        desc = " ".join("rtmpingestsrc address=127.0.0.1 port=%d ! "
-                        "fakesink" % p for p in ports)
+        desc = " ".join("rtmpingestsrc address=127.0.0.1 port=%d %s! "
+                        "fakesink" % (p, batch) for p in ports)
         proc = env.gst_launch(desc)
         wait_listening(ports, proc, timeout=60)
         ng = None
@@ -651,8 +655,8 @@ def main():
 
     if "concurrency" in only:
         secs = 8 if q else 12
-        servers = ["ingest", "ingest-shared"] + \
-            (["nginx"] if env.have_nginx else [])
+        servers = ["ingest", "ingest-shared", "ingest-batch40",
+                   "ingest-batch100"] + (["nginx"] if env.have_nginx else [])
         if args.cases:
             servers = [s for s in servers if s in args.cases.split(",")]
         for i, k in enumerate(ks):

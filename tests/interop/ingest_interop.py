@@ -751,6 +751,63 @@ def case_backpressure():
     compare(ing.rows, truth, 0, "slow downstream")
 
 
+def case_batch_interval():
+    """batch-interval=100: a real-time publisher's messages are read several
+    per wake-up and arrive intact, the LATENCY query adds the interval; a
+    fast publisher is not held to one read per interval."""
+    need("ffmpeg")
+    truth = load_truth()
+    pipeline = Gst.Pipeline.new()
+    ing = Ingest(pipeline, "ingest", "batch-interval=100 latency=200")
+    pipeline.set_state(Gst.State.PLAYING)
+    q = Gst.Query.new_latency()
+    check(ing.src.get_static_pad("src").query(q), "LATENCY query answered")
+    live, lmin, _ = q.parse_latency()
+    check(live and lmin == 300 * Gst.MSECOND,
+          "latency + batch-interval reported (%s)" % lmin)
+    proc = start(ffmpeg_cmd(ing.url(), True))
+    t0 = time.monotonic()
+    result = run_until_eos(pipeline)
+    secs = time.monotonic() - t0
+    finish(proc, "ffmpeg")
+    stats = ing.src.get_property("stats")
+    pipeline.set_state(Gst.State.NULL)
+    reads, msgs = stats.get_value("reads-in"), stats.get_value("messages-in")
+    log("real time: %d messages in %d reads over %.1f s" % (msgs, reads,
+                                                            secs))
+    check(result == "eos", "EOS (got %s)" % result)
+    compare(ing.rows, truth, 0, "batch-interval=100")
+    # at most one read per 100 ms after the first message (plus the reads
+    # of the handshake and commands), against one per message without it
+    check(reads <= secs * 10 + 12, "%d reads in %.1f s" % (reads, secs))
+    check(msgs >= 4 * reads, "%d messages per read" % (msgs // max(reads, 1)))
+
+    # a fast publisher: ~8 MB (the source 100 times); held to one 256 KiB
+    # read per second it would take about 30 s
+    pipeline = Gst.parse_launch(
+        "rtmpingestsrc name=src address=127.0.0.1 port=0 batch-interval=1000 "
+        "! fakesink")
+    pipeline.set_state(Gst.State.PLAYING)
+    port = pipeline.get_by_name("src").get_property("current-port")
+    cmd = ffmpeg_cmd("rtmp://127.0.0.1:%d/live/key" % port, False)
+    cmd[cmd.index("-i"):cmd.index("-i")] = ["-stream_loop", "99"]
+    proc = start(cmd)
+    t0 = time.monotonic()
+    result = run_until_eos(pipeline, 60)
+    secs = time.monotonic() - t0
+    finish(proc, "ffmpeg")
+    stats = pipeline.get_by_name("src").get_property("stats")
+    pipeline.set_state(Gst.State.NULL)
+    nbytes = stats.get_value("bytes-in")
+    capped = nbytes / (256 * 1024.0)
+    log("fast: %d bytes in %d reads, %.1f s (%.0f s if capped)" % (
+        nbytes, stats.get_value("reads-in"), secs, capped))
+    check(result == "eos", "fast publisher: EOS (got %s)" % result)
+    check(nbytes > 7000000, "fast publisher: all sent (%d bytes)" % nbytes)
+    check(secs < capped / 2, "fast publisher not held to one read per "
+          "interval (%.1f s)" % secs)
+
+
 CASES = {name[5:].replace("_", "-"): fn for name, fn in globals().items()
          if name.startswith("case_")}
 
