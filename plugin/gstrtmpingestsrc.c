@@ -2071,10 +2071,11 @@ gst_rtmp_ingest_src_class_init (GstRtmpIngestSrcClass * klass)
       g_param_spec_boxed ("stats", "Statistics",
           "Statistics of the current publisher and the server "
           "(rtmpingestsrc-stats: publishing, peer, application, stream, "
-          "query, flash-ver, bytes-in, messages-in, chunk-size, bitrate "
-          "(bit/s), uptime (ns), video-frames, audio-frames, queued-bytes, "
-          "dropped, dropped-peers, refused, publishers, read-pauses, "
-          "connections, pending-connections, network-threads, metadata)",
+          "query, flash-ver, bytes-in, messages-in, reads-in, chunk-size, "
+          "bitrate (bit/s), uptime (ns), video-frames, audio-frames, "
+          "queued-bytes, dropped, dropped-peers, refused, publishers, "
+          "read-pauses, connections, pending-connections, network-threads, "
+          "metadata)",
           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_TLS_MODE,
       g_param_spec_enum ("tls-mode", "TLS mode",
