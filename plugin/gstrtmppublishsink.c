@@ -594,7 +594,12 @@ parse_and_push (GstRtmpPublishSink * self, GstBuffer * buf)
 /* Once the connection failed for good (the error is posted from the
  * network thread), neither preroll nor render may succeed: a pipeline
  * that completed its preroll after the error would leave gst-launch-1.0
- * waiting forever. */
+ * waiting forever (1.22 handles an ERROR that comes during its first
+ * set_state (PAUSED) by quitting a main loop that is not running yet, then
+ * runs it and waits; a failed preroll makes the state change fail, which
+ * it does handle). The failed preroll aborts the state change
+ * (gst_element_abort_state()); see tests/valgrind.supp for what flvmux
+ * 1.22 sometimes loses on that path. */
 static GstFlowReturn
 gst_rtmp_publish_sink_preroll (GstBaseSink * bsink, GstBuffer * buf)
 {
