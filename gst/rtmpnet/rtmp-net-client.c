@@ -7,13 +7,19 @@
  * Threading: one thread per client runs its own GMainContext, pushed as the
  * thread default (the pattern of GStreamer's rtmp2 elements), so resolution,
  * connection, reads, writes and every timer are GSources of that context and
- * the RtmpSession is only ever touched by that thread. A plain GThread is
+ * the RtmpSession is touched by that thread, or by a pusher that writes
+ * while that thread sleeps (see io_lock below). A plain GThread is
  * enough (no GstTask): the thread has no pause/resume, it lives from
  * rtmp_net_client_start() to rtmp_net_client_stop().
  *
  * The streaming thread talks to it through a mutex-protected queue of
  * RtmpMessages (bounded in payload bytes: rtmp_net_client_push() blocks on a
- * GCond while it is full) and wakes it with g_main_context_invoke(). The
+ * GCond while it is full) and wakes it with g_main_context_invoke(). When
+ * the network thread is idle in its poll and nothing is queued or waiting
+ * for the socket, the pusher sends the message itself instead (the
+ * network thread holds io_lock except while it polls; the pusher only
+ * try-locks it), which spares a wake-up of the network thread per message.
+ * The
  * network thread takes messages from the queue only while less than
  * OUT_HIGH_WATER bytes of chunked output wait for the socket, so memory is
  * bounded by max_queue_bytes + OUT_HIGH_WATER + one message.
@@ -80,6 +86,9 @@ struct _RtmpNetClient
 
   GMutex lock;
   GCond cond;
+  /* held by the network thread except while it waits in poll(); a pusher
+   * that gets it may run pump() (the "network thread only" state below) */
+  GMutex io_lock;
   /* protected by lock */
   RtmpNetClientState state;
   GError *error;
@@ -232,6 +241,7 @@ rtmp_net_client_new (const RtmpNetClientConfig * config,
   self->user_data = user_data;
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
+  g_mutex_init (&self->io_lock);
   g_queue_init (&self->queue);
   g_queue_init (&self->out);
   self->state = RTMP_NET_CLIENT_STATE_IDLE;
@@ -273,6 +283,7 @@ rtmp_net_client_free (RtmpNetClient * self)
   g_free (self->auth_query);
   rtmp_net_tls_context_unref (self->tls_context);
   g_mutex_clear (&self->lock);
+  g_mutex_clear (&self->io_lock);
   g_cond_clear (&self->cond);
   g_free (self);
 }
@@ -1380,11 +1391,30 @@ on_stop (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* the client whose network thread this is (for poll_releasing_io) */
+static GPrivate thread_client;
+
+/* the network thread's poll function: io_lock is free while it waits */
+static gint
+poll_releasing_io (GPollFD * fds, guint nfds, gint timeout)
+{
+  RtmpNetClient *self = g_private_get (&thread_client);
+  gint ret;
+
+  g_mutex_unlock (&self->io_lock);
+  ret = g_poll (fds, nfds, timeout);
+  g_mutex_lock (&self->io_lock);
+  return ret;
+}
+
 static gpointer
 thread_func (gpointer user_data)
 {
   RtmpNetClient *self = user_data;
 
+  g_private_set (&thread_client, self);
+  g_mutex_lock (&self->io_lock);
+  g_main_context_set_poll_func (self->context, poll_releasing_io);
   g_main_context_push_thread_default (self->context);
   self->sock_client = g_socket_client_new ();
   /* no system proxy for RTMP, no TLS here (rtmps is for later) */
@@ -1407,6 +1437,7 @@ thread_func (gpointer user_data)
   g_clear_pointer (&self->inbuf, g_free);
   g_clear_pointer (&self->plainbuf, g_free);
   g_main_context_pop_thread_default (self->context);
+  g_mutex_unlock (&self->io_lock);
   return NULL;
 }
 
@@ -1477,6 +1508,7 @@ rtmp_net_client_push (RtmpNetClient * self, const RtmpMessage * msg,
 {
   gsize size;
   RtmpMessage *copy;
+  gboolean direct;
 
   g_return_val_if_fail (self != NULL, RTMP_NET_CLIENT_PUSH_ERROR);
   g_return_val_if_fail (msg != NULL, RTMP_NET_CLIENT_PUSH_ERROR);
@@ -1528,8 +1560,25 @@ rtmp_net_client_push (RtmpNetClient * self, const RtmpMessage * msg,
     gst_buffer_ref (copy->payload);
   g_queue_push_tail (&self->queue, copy);
   self->queued_bytes += size;
-  wakeup_locked (self);
+  /* only this message queued and the socket not full: send it from here
+   * if the network thread sleeps in its poll (io_lock free) */
+  direct = self->state == RTMP_NET_CLIENT_STATE_PUBLISHING
+      && !self->write_blocked && g_queue_get_length (&self->queue) == 1;
+  if (!direct)
+    wakeup_locked (self);
   g_mutex_unlock (&self->lock);
+  if (direct) {
+    if (g_mutex_trylock (&self->io_lock)) {
+      pump (self);
+      g_mutex_unlock (&self->io_lock);
+    }
+    /* what pump() left (or all of it, if the network thread was busy) is
+     * for the network thread */
+    g_mutex_lock (&self->lock);
+    if (!g_queue_is_empty (&self->queue))
+      wakeup_locked (self);
+    g_mutex_unlock (&self->lock);
+  }
   return RTMP_NET_CLIENT_PUSH_OK;
 
 drop:
