@@ -35,6 +35,7 @@
 
 #include "rtmp-net-server.h"
 #include "rtmp-net-listener.h"
+#include "rtmp-net-thread-group.h"
 #include "rtmp-flv.h"
 #include "rtmp-error.h"
 
@@ -78,6 +79,7 @@ enum
   PROP_ON_UNPUBLISH,
   PROP_LATENCY,
   PROP_BATCH_INTERVAL,
+  PROP_THREAD_GROUP,
   PROP_MAX_QUEUE_BYTES,
   PROP_MAX_QUEUE_TIME,
   PROP_MAX_MESSAGE_SIZE,
@@ -140,6 +142,7 @@ struct _GstRtmpIngestSrc
   GstRtmpIngestOnUnpublish on_unpublish;
   guint latency;
   guint batch_interval;
+  gchar *thread_group;
   guint max_queue_bytes;
   guint max_queue_time;
   guint max_message_size;
@@ -175,7 +178,24 @@ struct _GstRtmpIngestSrc
    * thread and of the streaming thread per message; set at publish, moved
    * back to a network thread at unpublish) */
   RtmpNetConnection *reader;    /* ref */
+  /* thread-group: past publishers left on the group's thread (they are
+   * not moved back to a network thread while it may be stopping) */
+  GList *lingering;             /* RtmpNetConnection * (ref) */
   gboolean iterating;           /* the streaming thread is in the poll */
+  /* thread-group: the group's thread reads the publisher and, while
+   * create() is parked (@direct_ok), outputs for us. Whoever outputs sets
+   * @pushing and owns the "output state" below meanwhile. */
+  RtmpNetThreadGroup *group;    /* start..stop */
+  guint group_interval;         /* the group's batch interval, ms */
+  gboolean direct_ok;
+  /* create() pushed a buffer since it last returned: downstream has
+   * prerolled (a sink that waits for PLAYING would block the group) */
+  gboolean own_pushed;
+  gboolean pushing;
+  guint push_waiters;           /* threads waiting for !pushing */
+  GstFlowReturn direct_flow;    /* a failed push of the group's thread */
+  guint64 mseq;                 /* media messages queued so far */
+  guint kick;                   /* something for create() to do */
   gboolean first_message_pending;
   /* stats */
   gchar *peer, *app, *stream, *query, *tc_url, *flash_ver;
@@ -194,7 +214,8 @@ struct _GstRtmpIngestSrc
   /* iterated by the streaming thread (or stop() once it has stopped) */
   GMainContext *context;
 
-  /* streaming thread only */
+  /* output state: the streaming thread's (or, with a thread-group, the
+   * thread that set @pushing) */
   GQueue pending;               /* GstBuffer * ready to be returned */
   gboolean header_sent;
   gboolean had_publisher;
@@ -210,6 +231,7 @@ struct _GstRtmpIngestSrc
   GstBuffer *sh_header, *sh_meta, *sh_video, *sh_audio;
   gboolean streamheader_dirty;
   gboolean caps_pushed;
+  gboolean segment_pushed;      /* thread-group: our own segment event */
 };
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
@@ -431,6 +453,7 @@ push_item_locked (GstRtmpIngestSrc * self, Item * item)
 {
   g_queue_push_tail (&self->queue, item);
   self->queue_bytes += item->size;
+  self->kick++;
   /* g_cond_broadcast() is a futex syscall even with nobody waiting: only
    * wake the streaming thread when it sleeps. While it works through the
    * queue, further messages are picked up without any wake-up. */
@@ -579,7 +602,8 @@ on_publish_started (RtmpNetServer * server, RtmpNetConnection * conn,
   /* from now on our streaming thread reads the publisher's socket (not
    * once stop() began: it closes what it finds there) */
   if (self->consumer) {
-    rtmp_net_connection_move_to_context (conn, self->context);
+    rtmp_net_connection_move_to_context (conn, self->group ?
+        rtmp_net_thread_group_get_context (self->group) : self->context);
     g_clear_pointer (&self->reader, rtmp_net_connection_unref);
     self->reader = rtmp_net_connection_ref (conn);
   }
@@ -640,6 +664,7 @@ on_media (RtmpNetServer * server, RtmpNetConnection * conn,
    * thread once per read, after the whole burst is queued */
   g_queue_push_tail (&self->queue, item);
   self->queue_bytes += item->size;
+  self->mseq++;
 
   /* stats */
   self->bytes_in = rtmp_net_connection_get_bytes_in (conn);
@@ -673,12 +698,31 @@ on_media (RtmpNetServer * server, RtmpNetConnection * conn,
   return more;
 }
 
+static void group_output (GstRtmpIngestSrc * self);
+
 static void
 on_input_processed (RtmpNetServer * server, RtmpNetConnection * conn,
     gpointer user_data)
 {
   GstRtmpIngestSrc *self = user_data;
   gboolean wake;
+
+  if (self->group) {
+    if (rtmp_net_thread_group_is_current (self->group)) {
+      group_output (self);
+      return;
+    }
+    /* read on a network thread, before the publisher came to the group's
+     * thread: create() outputs it */
+    g_mutex_lock (&self->qlock);
+    if (!g_queue_is_empty (&self->queue)) {
+      self->kick++;
+      if (self->qwaiters > 0)
+        g_cond_broadcast (&self->qcond);
+    }
+    g_mutex_unlock (&self->qlock);
+    return;
+  }
 
   g_mutex_lock (&self->qlock);
   wake = self->qwaiters > 0 && !g_queue_is_empty (&self->queue);
@@ -767,7 +811,23 @@ end_publisher (GstRtmpIngestSrc * self, RtmpNetConnection * conn,
   g_clear_pointer (&self->active, rtmp_net_connection_unref);
   self->publish_start_us = 0;
   self->bitrate = 0;
-  if (conn == self->reader) {
+  if (conn == self->reader && self->group) {
+    /* what is left of the connection stays on the group's thread, which
+     * does not stop with us; stop() closes it if the peer did not */
+    GList *l = self->lingering;
+
+    while (l) {
+      GList *next = l->next;
+
+      if (rtmp_net_connection_is_closed (l->data)) {
+        rtmp_net_connection_unref (l->data);
+        self->lingering = g_list_delete_link (self->lingering, l);
+      }
+      l = next;
+    }
+    self->lingering = g_list_prepend (self->lingering,
+        g_steal_pointer (&self->reader));
+  } else if (conn == self->reader) {
     /* what is left of the connection (the peer's close, a refused second
      * publish) is served by a network thread again: our streaming thread
      * may stop iterating (EOS) */
@@ -977,6 +1037,7 @@ output_message (GstRtmpIngestSrc * self, RtmpMessage * msg,
         GST_DEBUG_OBJECT (self, "segment base %" GST_TIME_FORMAT,
             GST_TIME_ARGS (seg.base));
         gst_base_src_new_segment (GST_BASE_SRC (self), &seg);
+        self->segment_pushed = FALSE;
       }
     }
   }
@@ -1101,10 +1162,42 @@ stats_timer_cb (gpointer user_data)
 }
 
 
-static GstFlowReturn
-gst_rtmp_ingest_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
+/* qlock held: posts the periodic statistics (stats-interval) if they are
+ * due, releasing qlock meanwhile; TRUE if it did */
+static gboolean
+stats_due_locked (GstRtmpIngestSrc * self, guint stats_interval)
 {
-  GstRtmpIngestSrc *self = GST_RTMP_INGEST_SRC (psrc);
+  GstStructure *stats;
+
+  if (!stats_interval || g_get_monotonic_time () < self->next_stats)
+    return FALSE;
+  stats = build_stats_locked (self);
+  gst_structure_set_name (stats, "rtmp-ingest-stats");
+  self->next_stats = g_get_monotonic_time () + stats_interval * 1000;
+  g_mutex_unlock (&self->qlock);
+  post_element_message (self, stats);
+  g_mutex_lock (&self->qlock);
+  return TRUE;
+}
+
+/* How next_output() gets its buffer */
+typedef enum
+{
+  OUTPUT_WAIT,                  /* create(): wait (serving our context) */
+  OUTPUT_NOWAIT,                /* return NOTHING instead of waiting */
+  OUTPUT_DIRECT,                /* the same, and NEEDS_CREATE before the end
+                                 * of a publisher or an EOS (only create()
+                                 * can return a flow to GstBaseSrc) */
+} OutputMode;
+
+#define OUTPUT_NOTHING GST_FLOW_CUSTOM_SUCCESS
+#define OUTPUT_NEEDS_CREATE GST_FLOW_CUSTOM_SUCCESS_1
+
+/* The next buffer for downstream (GST_FLOW_OK and @outbuf), or the flow
+ * create() returns. Called by the thread that owns the output state. */
+static GstFlowReturn
+next_output (GstRtmpIngestSrc * self, GstBuffer ** outbuf, OutputMode omode)
+{
   GstRtmpIngestOnUnpublish mode;
   guint stats_interval;
   gint64 batch_us;
@@ -1112,7 +1205,7 @@ gst_rtmp_ingest_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
 
   GST_OBJECT_LOCK (self);
   mode = self->on_unpublish;
-  stats_interval = self->stats_interval;
+  stats_interval = omode == OUTPUT_WAIT ? self->stats_interval : 0;
   batch_us = (gint64) self->batch_interval * 1000;
   GST_OBJECT_UNLOCK (self);
   if (stats_interval && self->next_stats == 0)
@@ -1132,17 +1225,8 @@ gst_rtmp_ingest_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
     for (;;) {
       if (self->flushing)
         goto flushing;
-      if (stats_interval && g_get_monotonic_time () >= self->next_stats) {
-        /* periodic statistics on the bus (stats-interval) */
-        GstStructure *stats = build_stats_locked (self);
-
-        gst_structure_set_name (stats, "rtmp-ingest-stats");
-        self->next_stats = g_get_monotonic_time () + stats_interval * 1000;
-        g_mutex_unlock (&self->qlock);
-        post_element_message (self, stats);
-        g_mutex_lock (&self->qlock);
+      if (stats_due_locked (self, stats_interval))
         continue;
-      }
       if (!g_queue_is_empty (&self->queue)) {
         if (self->header_sent)
           break;
@@ -1151,6 +1235,10 @@ gst_rtmp_ingest_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
           break;
         if (header_flags_locked (self, &audio, &video))
           break;
+      }
+      if (omode != OUTPUT_WAIT) {
+        g_mutex_unlock (&self->qlock);
+        return OUTPUT_NOTHING;
       }
       if (self->reader && batch_us > 0 &&
           !rtmp_net_connection_input_pending (self->reader) &&
@@ -1205,6 +1293,15 @@ gst_rtmp_ingest_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
       else
         g_cond_wait_until (&self->qcond, &self->qlock, self->next_stats);
       self->qwaiters--;
+    }
+
+    if (omode == OUTPUT_DIRECT) {
+      ItemType head = ((Item *) g_queue_peek_head (&self->queue))->type;
+
+      if (head == ITEM_END || head == ITEM_EOS) {
+        g_mutex_unlock (&self->qlock);
+        return OUTPUT_NEEDS_CREATE;
+      }
     }
 
     if (!self->header_sent &&
@@ -1289,6 +1386,193 @@ flushing:
   return GST_FLOW_FLUSHING;
 }
 
+/* thread-group: buffers are pushed here, by create() or by the group's
+ * thread, never returned to GstBaseSrc, which therefore never sends its
+ * segment: we send it (again after gst_base_src_new_segment()). */
+static GstFlowReturn
+push_out (GstRtmpIngestSrc * self, GstBuffer * buf)
+{
+  GstPad *pad = GST_BASE_SRC_PAD (self);
+
+  if (!self->segment_pushed) {
+    GstSegment seg;
+
+    GST_OBJECT_LOCK (self);
+    gst_segment_copy_into (&GST_BASE_SRC (self)->segment, &seg);
+    GST_OBJECT_UNLOCK (self);
+    self->segment_pushed = TRUE;
+    gst_pad_push_event (pad, gst_event_new_segment (&seg));
+  }
+  GST_LOG_OBJECT (self, "push %" GST_PTR_FORMAT, buf);
+  return gst_pad_push (pad, buf);
+}
+
+/* thread-group, with @pushing set: pushes what next_output() gives in
+ * @omode until it gives no buffer (its flow in @next) or a push fails (the
+ * push's flow is returned; GST_FLOW_OK otherwise). Sets @pushed if a
+ * buffer went through. */
+static GstFlowReturn
+output_all (GstRtmpIngestSrc * self, OutputMode omode, GstFlowReturn * next,
+    gboolean * pushed)
+{
+  GstFlowReturn ret;
+  GstBuffer *buf;
+
+  for (;;) {
+    *next = next_output (self, &buf, omode);
+    if (*next != GST_FLOW_OK)
+      return GST_FLOW_OK;
+    ret = push_out (self, buf);
+    if (ret != GST_FLOW_OK)
+      return ret;
+    if (pushed)
+      *pushed = TRUE;
+  }
+}
+
+/* thread-group, the group's thread after a read of our publisher: output
+ * what was queued, if create() is parked (else it does so itself). */
+static void
+group_output (GstRtmpIngestSrc * self)
+{
+  GstFlowReturn ret, pret;
+  gboolean wake;
+
+  g_mutex_lock (&self->qlock);
+  if (!self->direct_ok || self->pushing || self->flushing) {
+    /* create() outputs itself (busy, or waiting for its first buffer to go
+     * through): wake it if it waits */
+    if (!self->pushing && self->qwaiters > 0 &&
+        !g_queue_is_empty (&self->queue)) {
+      self->kick++;
+      g_cond_broadcast (&self->qcond);
+    }
+    g_mutex_unlock (&self->qlock);
+    return;
+  }
+  self->pushing = TRUE;
+  g_mutex_unlock (&self->qlock);
+
+  pret = output_all (self, OUTPUT_DIRECT, &ret, NULL);
+
+  g_mutex_lock (&self->qlock);
+  self->pushing = FALSE;
+  wake = self->push_waiters > 0;
+  if (pret != GST_FLOW_OK) {
+    /* create() returns it to GstBaseSrc, which pauses, posts the error or
+     * (flushing) waits for PLAYING again */
+    GST_DEBUG_OBJECT (self, "push failed: %s", gst_flow_get_name (pret));
+    self->direct_flow = pret;
+    self->direct_ok = FALSE;
+    wake = TRUE;
+  } else if (ret == OUTPUT_NEEDS_CREATE) {
+    self->kick++;
+    wake = TRUE;
+  }
+  /* no broadcast per message: create() sleeps through our pushes */
+  if (wake && self->qwaiters > 0)
+    g_cond_broadcast (&self->qcond);
+  g_mutex_unlock (&self->qlock);
+}
+
+/* thread-group: create() outputs what it finds, then parks while the
+ * group's thread outputs for us, until a flow is to be returned (EOS,
+ * flushing, a failed push), an item needs it (the end of a publisher, an
+ * EOS event) or statistics are due. It never returns a buffer. */
+static GstFlowReturn
+create_grouped (GstRtmpIngestSrc * self)
+{
+  GstFlowReturn ret = GST_FLOW_OK;
+  guint stats_interval;
+
+  GST_OBJECT_LOCK (self);
+  stats_interval = self->stats_interval;
+  GST_OBJECT_UNLOCK (self);
+  if (stats_interval && self->next_stats == 0)
+    self->next_stats = g_get_monotonic_time () + stats_interval * 1000;
+
+  g_mutex_lock (&self->qlock);
+  for (;;) {
+    GstFlowReturn pret;
+    gboolean pushed = FALSE;
+    guint64 mseq;
+    guint kick;
+
+    /* take the output back from the group's thread: wait for its push to
+     * end, unless unlocked (it may be blocked downstream by the state
+     * change that unlocks us) */
+    self->direct_ok = FALSE;
+    while (self->pushing && !self->flushing) {
+      self->push_waiters++;
+      self->qwaiters++;
+      g_cond_wait (&self->qcond, &self->qlock);
+      self->qwaiters--;
+      self->push_waiters--;
+    }
+    if (self->flushing) {
+      ret = GST_FLOW_FLUSHING;
+      break;
+    }
+    if (self->direct_flow != GST_FLOW_OK) {
+      ret = self->direct_flow;
+      self->direct_flow = GST_FLOW_OK;
+      break;
+    }
+    if (stats_due_locked (self, stats_interval))
+      continue;
+    self->pushing = TRUE;
+    mseq = self->mseq;
+    g_mutex_unlock (&self->qlock);
+
+    pret = output_all (self, OUTPUT_NOWAIT, &ret, &pushed);
+    if (pret != GST_FLOW_OK)
+      ret = pret;
+
+    g_mutex_lock (&self->qlock);
+    self->pushing = FALSE;
+    if (pushed)
+      self->own_pushed = TRUE;
+    if (ret != OUTPUT_NOTHING)
+      break;
+    ret = GST_FLOW_OK;
+    /* messages queued while we were outputting: the group's thread found
+     * us busy and left them */
+    if (self->mseq != mseq)
+      continue;
+    kick = self->kick;
+    /* the first buffer after a (re)start goes through our own thread: the
+     * sink may hold it until the whole pipeline is PLAYING (preroll),
+     * which with one thread for many elements would never happen */
+    self->direct_ok = self->own_pushed;
+    while (!self->flushing && self->direct_flow == GST_FLOW_OK &&
+        self->kick == kick && !(stats_interval &&
+            g_get_monotonic_time () >= self->next_stats)) {
+      self->qwaiters++;
+      if (stats_interval)
+        g_cond_wait_until (&self->qcond, &self->qlock, self->next_stats);
+      else
+        g_cond_wait (&self->qcond, &self->qlock);
+      self->qwaiters--;
+    }
+  }
+  self->direct_ok = FALSE;
+  if (ret == GST_FLOW_FLUSHING)
+    self->own_pushed = FALSE;
+  g_mutex_unlock (&self->qlock);
+  GST_DEBUG_OBJECT (self, "create returns %s", gst_flow_get_name (ret));
+  return ret;
+}
+
+static GstFlowReturn
+gst_rtmp_ingest_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
+{
+  GstRtmpIngestSrc *self = GST_RTMP_INGEST_SRC (psrc);
+
+  if (self->group)
+    return create_grouped (self);
+  return next_output (self, outbuf, OUTPUT_WAIT);
+}
+
 /* An EOS event sent to the element (gst-launch-1.0 -e on Ctrl-C, an
  * application finishing a recording): GstBaseSrc would unlock create() and
  * drop whatever is still queued, so a recording stopped right after a
@@ -1370,6 +1654,7 @@ reset_stream_state (GstRtmpIngestSrc * self)
   self->next_stats = 0;
   self->streamheader_dirty = FALSE;
   self->caps_pushed = FALSE;
+  self->segment_pushed = FALSE;
   rtmp_timestamp_extender_init (&self->ext);
 }
 
@@ -1418,6 +1703,52 @@ listener_settings_locked (GstRtmpIngestSrc * self, gboolean auth)
       "max-chunk-streams", G_TYPE_UINT, self->max_chunk_streams,
       "max-amf-depth", G_TYPE_UINT, self->max_amf_depth,
       "max-bytes-in-flight", G_TYPE_UINT, self->max_bytes_in_flight, NULL);
+}
+
+/* thread-group: the group's thread will read our publishers (start) */
+static void
+join_thread_group (GstRtmpIngestSrc * self)
+{
+  RtmpNetThreadGroup *group;
+  gchar *name;
+  guint batch, interval;
+
+  GST_OBJECT_LOCK (self);
+  name = g_strdup (self->thread_group);
+  batch = self->batch_interval;
+  GST_OBJECT_UNLOCK (self);
+  if (name == NULL || name[0] == '\0') {
+    g_free (name);
+    return;
+  }
+  group = rtmp_net_thread_group_get (name, batch);
+  interval = rtmp_net_thread_group_get_interval (group);
+  if (interval != batch)
+    GST_WARNING_OBJECT (self, "thread-group '%s' reads every %u ms (the "
+        "batch-interval of the element that started it), not every %u ms: "
+        "give the elements of a group the same batch-interval", name,
+        interval, batch);
+  else
+    GST_INFO_OBJECT (self, "in thread-group '%s' (batch-interval %u ms)",
+        name, interval);
+  GST_OBJECT_LOCK (self);
+  self->group = group;
+  self->group_interval = interval;
+  GST_OBJECT_UNLOCK (self);
+  g_free (name);
+}
+
+/* (stop, once no publisher of ours is served by the group's thread) */
+static void
+leave_thread_group (GstRtmpIngestSrc * self)
+{
+  RtmpNetThreadGroup *group;
+
+  GST_OBJECT_LOCK (self);
+  group = g_steal_pointer (&self->group);
+  GST_OBJECT_UNLOCK (self);
+  if (group)
+    rtmp_net_thread_group_unref (group);
 }
 
 static gboolean
@@ -1481,8 +1812,11 @@ gst_rtmp_ingest_src_start (GstBaseSrc * bsrc)
   self->refused = self->dropped_peers = self->publishers = 0;
   self->read_pauses = 0;
   self->video_frames = self->audio_frames = self->dropped_messages = 0;
+  self->direct_ok = self->pushing = self->own_pushed = FALSE;
+  self->direct_flow = GST_FLOW_OK;
   g_mutex_unlock (&self->qlock);
   reset_stream_state (self);
+  join_thread_group (self);
 
   info.callbacks.connect = on_connect;
   info.callbacks.publish_request = on_publish_request;
@@ -1512,8 +1846,10 @@ gst_rtmp_ingest_src_start (GstBaseSrc * bsrc)
   /* the listener holds its own reference */
   rtmp_net_tls_context_unref (config.tls_context);
   g_free (address);
-  if (consumer == NULL)
+  if (consumer == NULL) {
+    leave_thread_group (self);
     goto listen_failed;
+  }
 
   self->server = rtmp_net_server_ref (rtmp_net_consumer_get_server (consumer));
   g_mutex_lock (&self->qlock);
@@ -1564,6 +1900,7 @@ gst_rtmp_ingest_src_stop (GstBaseSrc * bsrc)
   GstRtmpIngestSrc *self = GST_RTMP_INGEST_SRC (bsrc);
   RtmpNetConsumer *consumer;
   RtmpNetConnection *reader;
+  GList *lingering;
 
   GST_DEBUG_OBJECT (self, "stopping");
   /* without a consumer, on_publish_started no longer moves a publisher to
@@ -1571,7 +1908,10 @@ gst_rtmp_ingest_src_stop (GstBaseSrc * bsrc)
   g_mutex_lock (&self->qlock);
   consumer = g_steal_pointer (&self->consumer);
   reader = g_steal_pointer (&self->reader);
+  lingering = g_steal_pointer (&self->lingering);
   g_mutex_unlock (&self->qlock);
+  if (reader)
+    lingering = g_list_prepend (lingering, reader);
   /* The streaming thread has stopped: this thread serves our context now.
    * The publisher it served is closed (at once if it is on our context;
    * a move asked for just before may still be on its way from a network
@@ -1580,28 +1920,36 @@ gst_rtmp_ingest_src_stop (GstBaseSrc * bsrc)
    * other elements on the port keep streaming. */
   if (!g_main_context_acquire (self->context))
     GST_ERROR_OBJECT (self, "the streaming thread still serves the context");
-  if (reader)
-    rtmp_net_connection_close (reader, NULL);
+  if (lingering) {
+    gint64 deadline = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+    GList *l;
+
+    for (l = lingering; l; l = l->next)
+      rtmp_net_connection_close (l->data, NULL);
+    for (l = lingering; l; l = l->next) {
+      RtmpNetConnection *conn = l->data;
+
+      while (!rtmp_net_connection_is_closed (conn)) {
+        while (g_main_context_iteration (self->context, FALSE));
+        if (rtmp_net_connection_is_closed (conn))
+          break;
+        if (g_get_monotonic_time () > deadline) {
+          GST_WARNING_OBJECT (self, "publisher %s not closed within 2 s",
+              rtmp_net_connection_get_peer (conn));
+          break;
+        }
+        g_usleep (1000);
+      }
+    }
+    g_list_free_full (lingering, (GDestroyNotify) rtmp_net_connection_unref);
+  }
+  /* only now: with a thread-group, the group's thread closes our
+   * publishers, and must be done with them before the listener goes */
   if (consumer)
     rtmp_net_consumer_release (consumer);
-  if (reader) {
-    gint64 deadline = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
-
-    while (!rtmp_net_connection_is_closed (reader)) {
-      while (g_main_context_iteration (self->context, FALSE));
-      if (rtmp_net_connection_is_closed (reader))
-        break;
-      if (g_get_monotonic_time () > deadline) {
-        GST_WARNING_OBJECT (self, "publisher %s not closed within 2 s",
-            rtmp_net_connection_get_peer (reader));
-        break;
-      }
-      g_usleep (1000);
-    }
-    rtmp_net_connection_unref (reader);
-  }
   while (g_main_context_iteration (self->context, FALSE));
   g_main_context_release (self->context);
+  leave_thread_group (self);
   g_clear_pointer (&self->server, rtmp_net_server_unref);
   g_atomic_int_set (&self->current_port, 0);
 
@@ -1626,8 +1974,10 @@ gst_rtmp_ingest_src_query (GstBaseSrc * bsrc, GstQuery * query)
     GstClockTime min;
 
     GST_OBJECT_LOCK (self);
-    /* batch-interval holds data back by up to that much more */
-    min = ((guint64) self->latency + self->batch_interval) * GST_MSECOND;
+    /* batch-interval (the group's, with a thread-group) holds data back
+     * by up to that much more */
+    min = ((guint64) self->latency + (self->group ? self->group_interval :
+            self->batch_interval)) * GST_MSECOND;
     GST_OBJECT_UNLOCK (self);
     /* timestamps are the arrival time of the first message plus the
      * publisher's own clock: network and encoder jitter is what sinks must
@@ -1740,6 +2090,10 @@ gst_rtmp_ingest_src_set_property (GObject * object, guint prop_id,
     case PROP_BATCH_INTERVAL:
       self->batch_interval = g_value_get_uint (value);
       break;
+    case PROP_THREAD_GROUP:
+      g_free (self->thread_group);
+      self->thread_group = g_value_dup_string (value);
+      break;
     case PROP_MAX_QUEUE_BYTES:
       self->max_queue_bytes = g_value_get_uint (value);
       break;
@@ -1843,6 +2197,9 @@ gst_rtmp_ingest_src_get_property (GObject * object, guint prop_id,
     case PROP_BATCH_INTERVAL:
       g_value_set_uint (value, self->batch_interval);
       break;
+    case PROP_THREAD_GROUP:
+      g_value_set_string (value, self->thread_group);
+      break;
     case PROP_MAX_QUEUE_BYTES:
       g_value_set_uint (value, self->max_queue_bytes);
       break;
@@ -1902,6 +2259,7 @@ gst_rtmp_ingest_src_finalize (GObject * object)
   g_free (self->stream_key);
   g_free (self->tls_certificate);
   g_free (self->tls_key);
+  g_free (self->thread_group);
   g_free (self->username);
   g_free (self->password);
   g_queue_clear_full (&self->queue, (GDestroyNotify) item_free);
@@ -2020,6 +2378,16 @@ gst_rtmp_ingest_src_class_init (GstRtmpIngestSrcClass * klass)
           "wake-up of the streaming thread and saves CPU, at the cost of "
           "up to that much delay (added to the reported latency)", 0, 1000,
           DEFAULT_BATCH_INTERVAL, rw_ready));
+  g_object_class_install_property (gobject_class, PROP_THREAD_GROUP,
+      g_param_spec_string ("thread-group", "Thread group",
+          "Name of a thread shared by the elements of this process that "
+          "give the same name (empty = a thread of our own): it reads "
+          "their publishers and pushes their buffers, so many streams cost "
+          "one wake-up per burst instead of one per stream and message. "
+          "Its batch-interval is that of the first element that started "
+          "it. A downstream that blocks (a full queue, a paused sink) "
+          "stalls every stream of the group: group the elements of one "
+          "pipeline, with downstreams that do not block", NULL, rw_ready));
   g_object_class_install_property (gobject_class, PROP_MAX_QUEUE_BYTES,
       g_param_spec_uint ("max-queue-bytes", "Max queue bytes",
           "Bytes received but not yet output after which the element stops "

@@ -429,7 +429,6 @@ conn_close (RtmpNetConnection * conn, GError * error, gboolean notify)
     return;
   }
   conn->closed = TRUE;
-  g_atomic_int_set (&conn->closed_atomic, TRUE);
 
   if (error)
     GST_INFO ("connection %" G_GUINT64_FORMAT " (%s) closed: %s", conn->id,
@@ -463,6 +462,9 @@ conn_close (RtmpNetConnection * conn, GError * error, gboolean notify)
 
   if (notify && server->callbacks.closed)
     server->callbacks.closed (server, conn, error, server->user_data);
+  /* only now, for the threads that wait for it (a consumer that stops):
+   * no callback for this connection runs any more */
+  g_atomic_int_set (&conn->closed_atomic, TRUE);
 
   g_clear_error (&error);
   rtmp_net_connection_unref (conn);     /* the server's reference */
@@ -893,7 +895,8 @@ conn_process_input (RtmpNetConnection * conn)
   if (conn->in_off >= conn->in_len)
     conn->in_off = conn->in_len = 0;
 
-  if (conn->server->callbacks.input_processed)
+  /* not once closed: a consumer that waits for the close may be gone */
+  if (!conn->closed && conn->server->callbacks.input_processed)
     conn->server->callbacks.input_processed (conn->server, conn,
         conn->server->user_data);
 

@@ -163,7 +163,8 @@ guint64 rtmp_net_connection_get_messages_in (RtmpNetConnection * conn);
 guint64 rtmp_net_connection_get_reads_in (RtmpNetConnection * conn);
 guint32 rtmp_net_connection_get_peer_chunk_size (RtmpNetConnection * conn);
 
-/* Thread-safe: whether the connection is closed. */
+/* Thread-safe: whether the connection is closed, its closed callback
+ * included (no callback for it runs afterwards). */
 gboolean rtmp_net_connection_is_closed (RtmpNetConnection * conn);
 /* Thread-safe: whether the connection is RTMPS (known after its first
  * byte). */

@@ -28,9 +28,10 @@
 #               (! flvdemux) versus nginx-rtmp -> rtmp2src; p50/p99/max
 #   concurrency K real-time 3.2 Mbit/s publishers into K rtmpingestsrc in
 #               one gst-launch process (K ports, one shared port with a
-#               stream-key per element, or K ports with batch-interval=40
-#               or 100) versus one nginx-rtmp: CPU % of one core, RSS per
-#               stream, whether a stream fell behind
+#               stream-key per element, K ports with batch-interval=40,
+#               or K ports in one thread-group reading every 10 or 20 ms)
+#               versus one nginx-rtmp: CPU % of one core, RSS per stream,
+#               whether a stream fell behind
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
 import argparse
@@ -446,10 +447,18 @@ def latency_run(env, case, seconds):
 
 def concurrency_run(env, server, k, seconds):
     kbps = 3100        # video; + 64 kbit/s audio + headers = ~3.2 Mbit/s
-    if server == "ingest" or server.startswith("ingest-batch"):
-        # ingest-batch<N>: batch-interval=N (ms), several messages per read
-        batch = ("batch-interval=%s " % server[len("ingest-batch"):]
-                 if server != "ingest" else "")
+    if server == "ingest" or server.startswith("ingest-batch") or \
+            server.startswith("ingest-group"):
+        # ingest-batch<N>: batch-interval=N (ms), several messages per read;
+        # ingest-group<N>: one thread-group for all K elements, reading
+        # every N ms
+        if server.startswith("ingest-batch"):
+            batch = "batch-interval=%s " % server[len("ingest-batch"):]
+        elif server.startswith("ingest-group"):
+            batch = "thread-group=bench batch-interval=%s " % (
+                server[len("ingest-group"):])
+        else:
+            batch = ""
         ports = free_ports(k)
         desc = " ".join("rtmpingestsrc address=127.0.0.1 port=%d %s! "
                         "fakesink" % (p, batch) for p in ports)
@@ -656,7 +665,8 @@ def main():
     if "concurrency" in only:
         secs = 8 if q else 12
         servers = ["ingest", "ingest-shared", "ingest-batch40",
-                   "ingest-batch100"] + (["nginx"] if env.have_nginx else [])
+                   "ingest-group10", "ingest-group20"] + (
+                       ["nginx"] if env.have_nginx else [])
         if args.cases:
             servers = [s for s in servers if s in args.cases.split(",")]
         for i, k in enumerate(ks):
