@@ -194,6 +194,8 @@ struct _GstRtmpIngestSrc
   gboolean pushing;
   guint push_waiters;           /* threads waiting for !pushing */
   GstFlowReturn direct_flow;    /* a failed push of the group's thread */
+  guint unlocks;                /* unlock() calls: a push that fails after
+                                 * one is not create()'s business */
   guint64 mseq;                 /* media messages queued so far */
   guint kick;                   /* something for create() to do */
   gboolean first_message_pending;
@@ -1437,6 +1439,7 @@ group_output (GstRtmpIngestSrc * self)
 {
   GstFlowReturn ret, pret;
   gboolean wake;
+  guint unlocks;
 
   g_mutex_lock (&self->qlock);
   if (!self->direct_ok || self->pushing || self->flushing) {
@@ -1451,6 +1454,7 @@ group_output (GstRtmpIngestSrc * self)
     return;
   }
   self->pushing = TRUE;
+  unlocks = self->unlocks;
   g_mutex_unlock (&self->qlock);
 
   pret = output_all (self, OUTPUT_DIRECT, &ret, NULL);
@@ -1458,9 +1462,16 @@ group_output (GstRtmpIngestSrc * self)
   g_mutex_lock (&self->qlock);
   self->pushing = FALSE;
   wake = self->push_waiters > 0;
-  if (pret != GST_FLOW_OK) {
-    /* create() returns it to GstBaseSrc, which pauses, posts the error or
-     * (flushing) waits for PLAYING again */
+  if (pret != GST_FLOW_OK && unlocks != self->unlocks) {
+    /* create() was unlocked meanwhile (a state change): it has returned,
+     * and a later create() must not get this flow (GstBaseSrc would
+     * stop its task on a stale FLUSHING) */
+    GST_DEBUG_OBJECT (self, "push failed after an unlock: %s",
+        gst_flow_get_name (pret));
+    self->direct_ok = FALSE;
+  } else if (pret != GST_FLOW_OK) {
+    /* create() returns it to GstBaseSrc, which pauses and posts the error
+     * (or stops on flushing) as for a buffer it pushed itself */
     GST_DEBUG_OBJECT (self, "push failed: %s", gst_flow_get_name (pret));
     self->direct_flow = pret;
     self->direct_ok = FALSE;
@@ -1619,6 +1630,7 @@ gst_rtmp_ingest_src_unlock (GstBaseSrc * bsrc)
   GST_DEBUG_OBJECT (self, "unlock");
   g_mutex_lock (&self->qlock);
   self->flushing = TRUE;
+  self->unlocks++;
   g_cond_broadcast (&self->qcond);
   g_mutex_unlock (&self->qlock);
   g_main_context_wakeup (self->context);

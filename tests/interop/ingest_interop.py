@@ -826,8 +826,8 @@ def case_thread_group():
     reads their publishers and pushes their buffers; every frame of three
     concurrent publishers (two real-time, one fast) arrives intact, the
     LATENCY query adds the group's interval (also for a member that asked
-    for another), and stopping a pipeline while its publishers send, then
-    starting it again (a new group), works."""
+    for another); to NULL, to PAUSED and back and an EOS event while the
+    group's thread pushes work (nothing is lost over a pause)."""
     need("ffmpeg")
     truth = load_truth()
     pipeline = Gst.Pipeline.new()
@@ -865,30 +865,52 @@ def case_thread_group():
                                              st.get_value("reads-in")))
         compare(ing.rows, truth, 0, ing.name)
 
-    # stopped while two publishers send (the group's thread serves them),
-    # then the same pipeline again: a new group, a new stream
-    for round_ in range(2):
+    # with two publishers streaming through the group: to NULL (then the
+    # same again: a new group), to PAUSED and back (TCP holds the media
+    # back meanwhile: nothing is lost), an EOS event (gst-launch -e)
+    for what in ("stop", "pause", "eos"):
         pipeline = Gst.Pipeline.new()
-        ings = [Ingest(pipeline, "s%d" % i, group) for i in range(2)]
+        ings = [Ingest(pipeline, "%s%d" % (what, i), group)
+                for i in range(2)]
         pipeline.set_state(Gst.State.PLAYING)
         procs = [start(ffmpeg_cmd(ing.url(), True)) for ing in ings]
-        if round_ == 0:
-            wait_rows(ings)
-            t0 = time.monotonic()
+        wait_rows(ings)
+        t0 = time.monotonic()
+        if what == "stop":
             pipeline.set_state(Gst.State.NULL)
             secs = time.monotonic() - t0
             log("stopped in %.2f s" % secs)
-            check(secs < 5, "stopped while publishing in %.1f s" % secs)
+            check(secs < 2.5, "stopped while publishing in %.1f s" % secs)
             for i, proc in enumerate(procs):
                 finish(proc, "ffmpeg %d (stopped)" % i, expect_ok=False)
+            continue
+        if what == "pause":
+            pipeline.set_state(Gst.State.PAUSED)
+            time.sleep(0.5)
+            pipeline.set_state(Gst.State.PLAYING)
         else:
-            result = run_until_eos(pipeline)
-            for i, proc in enumerate(procs):
-                finish(proc, "ffmpeg %d" % i)
+            pipeline.send_event(Gst.Event.new_eos())
+        result = run_until_eos(pipeline)
+        secs = time.monotonic() - t0
+        if what == "eos":
+            # the publishers are cut off when the element stops
             pipeline.set_state(Gst.State.NULL)
-            check(result == "eos", "again: EOS (got %s)" % result)
+        for i, proc in enumerate(procs):
+            finish(proc, "ffmpeg %d" % i, expect_ok=what != "eos")
+        pipeline.set_state(Gst.State.NULL)
+        check(result == "eos", "%s: EOS (got %s)" % (what, result))
+        if what == "pause":
             for ing in ings:
-                compare(ing.rows, truth, 0, "again " + ing.name)
+                compare(ing.rows, truth, 0, "after a pause: " + ing.name)
+        else:
+            check(secs < 2, "EOS event: EOS in %.1f s" % secs)
+            for ing in ings:
+                n = len(ing.rows["video"])
+                check(0 < n <= len(truth["video"]) and all(
+                    g[4] == e[4] for g, e in zip(ing.rows["video"],
+                                                 truth["video"])),
+                      "EOS event: %s output %d intact video frames" % (
+                          ing.name, n))
 
 
 CASES = {name[5:].replace("_", "-"): fn for name, fn in globals().items()
