@@ -1195,6 +1195,49 @@ typedef enum
 #define OUTPUT_NOTHING GST_FLOW_CUSTOM_SUCCESS
 #define OUTPUT_NEEDS_CREATE GST_FLOW_CUSTOM_SUCCESS_1
 
+/* A buffer list from create() holds at most this many tags */
+#define OUTPUT_LIST_MAX 64
+
+/* qlock held, create() with tags pending: whether the next queued item can
+ * join them in one buffer list (a plain audio or video message, nothing
+ * that makes new caps or a new segment in between: those go out at once,
+ * so they stay in order with the tags) */
+static gboolean
+more_for_list_locked (GstRtmpIngestSrc * self)
+{
+  Item *head = g_queue_peek_head (&self->queue);
+
+  return head && head->type == ITEM_MESSAGE && !self->flushing &&
+      self->header_sent && self->have_base && !self->streamheader_dirty &&
+      g_queue_get_length (&self->pending) < OUTPUT_LIST_MAX &&
+      (head->msg.type == RTMP_MESSAGE_AUDIO ||
+      head->msg.type == RTMP_MESSAGE_VIDEO) &&
+      !rtmp_flv_is_sequence_header (head->msg.type, head->msg.payload);
+}
+
+/* The tags ready: one for @outbuf, or all of them in one buffer list for
+ * GstBaseSrc to push (one push downstream for what one read brought) */
+static GstFlowReturn
+take_pending (GstRtmpIngestSrc * self, GstBuffer ** outbuf, OutputMode omode)
+{
+  guint n = g_queue_get_length (&self->pending);
+
+  if (omode == OUTPUT_WAIT && n > 1) {
+    GstBufferList *list = gst_buffer_list_new_sized (n);
+    GstBuffer *buf;
+
+    while ((buf = g_queue_pop_head (&self->pending)))
+      gst_buffer_list_add (list, buf);
+    GST_LOG_OBJECT (self, "output a list of %u tags", n);
+    gst_base_src_submit_buffer_list (GST_BASE_SRC (self), list);
+    *outbuf = NULL;
+    return GST_FLOW_OK;
+  }
+  *outbuf = g_queue_pop_head (&self->pending);
+  GST_LOG_OBJECT (self, "output %" GST_PTR_FORMAT, *outbuf);
+  return GST_FLOW_OK;
+}
+
 /* The next buffer for downstream (GST_FLOW_OK and @outbuf), or the flow
  * create() returns. Called by the thread that owns the output state. */
 static GstFlowReturn
@@ -1217,13 +1260,12 @@ next_output (GstRtmpIngestSrc * self, GstBuffer ** outbuf, OutputMode omode)
     gboolean audio = FALSE, video = FALSE;
     RtmpNetConnection *resume = NULL;
 
-    if (!g_queue_is_empty (&self->pending)) {
-      *outbuf = g_queue_pop_head (&self->pending);
-      GST_LOG_OBJECT (self, "output %" GST_PTR_FORMAT, *outbuf);
-      return GST_FLOW_OK;
-    }
-
     g_mutex_lock (&self->qlock);
+    if (!g_queue_is_empty (&self->pending) &&
+        !(omode == OUTPUT_WAIT && more_for_list_locked (self))) {
+      g_mutex_unlock (&self->qlock);
+      return take_pending (self, outbuf, omode);
+    }
     for (;;) {
       if (self->flushing)
         goto flushing;
