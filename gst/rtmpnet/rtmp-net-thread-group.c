@@ -15,8 +15,6 @@
 
 #include "rtmp-net-thread-group.h"
 
-#include <string.h>
-
 struct _RtmpNetThreadGroup
 {
   gint refcount;                /* under groups_lock */
@@ -27,7 +25,7 @@ struct _RtmpNetThreadGroup
 
   GMutex lock;
   GCond cond;
-  gboolean quit;                /* lock; also read atomically */
+  gint quit;                    /* atomic; set under lock */
 };
 
 static GMutex groups_lock;
@@ -112,7 +110,7 @@ rtmp_net_thread_group_unref (RtmpNetThreadGroup * group)
   g_mutex_unlock (&groups_lock);
 
   g_mutex_lock (&group->lock);
-  group->quit = TRUE;
+  g_atomic_int_set (&group->quit, TRUE);
   g_cond_broadcast (&group->cond);
   g_mutex_unlock (&group->lock);
   g_main_context_wakeup (group->context);
