@@ -37,6 +37,10 @@ struct _RtmpBlockMemory
   guint8 *data;                 /* start of the block (also in shares) */
   guint cls;                    /* size class, NO_CLASS: not cached */
   gboolean owner;               /* FALSE: shared from a parent block */
+  /* rtmp_block_alloc_with_room(): the layout as allocated, and whether the
+   * room is still free (atomic) */
+  gsize room_offset, room_size;
+  gint room;
   RtmpBlockMemory *next;        /* free list link while cached */
 };
 
@@ -121,9 +125,46 @@ rtmp_block_alloc (gsize size)
   }
   b->owner = TRUE;
   b->next = NULL;
+  b->room = FALSE;
+  b->room_offset = b->room_size = 0;
   gst_memory_init (GST_MEMORY_CAST (b), 0, allocator, NULL, maxsize, 15, 0,
       size);
   return GST_MEMORY_CAST (b);
+}
+
+GstMemory *
+rtmp_block_alloc_with_room (gsize size, gsize before, gsize after)
+{
+  RtmpBlockMemory *b;
+  guint cls = size_class (size);
+
+  /* only where the room costs no larger block */
+  if (cls == NO_CLASS || before > G_MAXSIZE / 4 || after > G_MAXSIZE / 4
+      || size > class_size (cls) - before - after
+      || class_size (cls) < before + after)
+    return rtmp_block_alloc (size);
+  b = (RtmpBlockMemory *) rtmp_block_alloc (size);
+  gst_memory_resize (GST_MEMORY_CAST (b), before, size);
+  b->room_offset = before;
+  b->room_size = size;
+  g_atomic_int_set (&b->room, TRUE);
+  return GST_MEMORY_CAST (b);
+}
+
+guint8 *
+rtmp_block_take_room (GstMemory * mem, gsize before, gsize after)
+{
+  RtmpBlockMemory *b = (RtmpBlockMemory *) mem;
+
+  g_return_val_if_fail (mem != NULL, NULL);
+  if (!rtmp_block_is_block (mem) || !b->owner || mem->parent != NULL)
+    return NULL;
+  if (mem->offset != b->room_offset || mem->size != b->room_size ||
+      before > mem->offset || after > mem->maxsize - mem->offset - mem->size)
+    return NULL;
+  if (!g_atomic_int_compare_and_exchange (&b->room, TRUE, FALSE))
+    return NULL;
+  return b->data + mem->offset - before;
 }
 
 gboolean

@@ -23,6 +23,23 @@ G_BEGIN_DECLS
  * library for fresh pages per message. Never NULL. */
 GstMemory *rtmp_block_alloc (gsize size);
 
+/* The same, with framing room: when @before + @size + @after bytes fit
+ * in the block that @size alone would get, the visible bytes start
+ * @before bytes into it and @after bytes stay free behind them, for the
+ * one who frames the message (the FLV tag header and PreviousTagSize),
+ * so that the frame is one memory. Otherwise a plain block. */
+GstMemory *rtmp_block_alloc_with_room (gsize size, gsize before,
+    gsize after);
+
+/* If @mem is a block from rtmp_block_alloc_with_room() with its room,
+ * still laid out as allocated (not resized) and with at least @before /
+ * @after bytes of room: takes the room (once: a second call returns NULL)
+ * and returns a pointer @before bytes in front of the visible bytes. The
+ * caller writes its frame there and behind the visible bytes, and shares
+ * the whole with gst_memory_share (mem, -@before, @before + size +
+ * @after). NULL otherwise (a share, another allocator, no room). */
+guint8 *rtmp_block_take_room (GstMemory * mem, gsize before, gsize after);
+
 /* TRUE if @mem (or the memory it was shared from) came from
  * rtmp_block_alloc(). */
 gboolean rtmp_block_is_block (GstMemory * mem);

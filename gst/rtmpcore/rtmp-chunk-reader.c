@@ -302,7 +302,15 @@ add_block (RtmpChunkReader * reader, RtmpChunkStream * cs, GError ** error)
     return FALSE;
   }
 
-  cs->mem = rtmp_block_alloc (size);
+  /* a message in one block gets framing room (FLV tag header and
+   * PreviousTagSize: the tag is then one memory); the room is not counted
+   * in bytes in flight (at most 2 x RTMP_CHUNK_READER_ROOM per message, and
+   * only where it fits in the block the message gets anyway) */
+  if (size == cs->length)
+    cs->mem = rtmp_block_alloc_with_room (size, RTMP_CHUNK_READER_ROOM,
+        RTMP_CHUNK_READER_ROOM);
+  else
+    cs->mem = rtmp_block_alloc (size);
   if (!gst_memory_map (cs->mem, &cs->map, GST_MAP_WRITE)) {
     /* not peer-triggered: sysmem always maps */
     gst_memory_unref (cs->mem);

@@ -19,6 +19,12 @@ typedef enum
 
 typedef struct _RtmpChunkReader RtmpChunkReader;
 
+/* A message that fits in one payload block gets this many free bytes in
+ * front of and behind its payload where the block has room for them
+ * (rtmp_block_alloc_with_room(): the FLV layer frames the message there,
+ * rtmp_block_take_room()) */
+#define RTMP_CHUNK_READER_ROOM 16
+
 /* @limits is copied */
 RtmpChunkReader *rtmp_chunk_reader_new (const RtmpLimits * limits);
 void rtmp_chunk_reader_free (RtmpChunkReader * reader);

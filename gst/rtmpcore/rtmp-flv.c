@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "rtmp-flv.h"
+#include "rtmp-block.h"
 
 #include <string.h>
 #include <gst/base/gstadapter.h>
@@ -143,6 +144,35 @@ append_shared (GstBuffer * dest, GstBuffer * src, gsize offset, gsize size)
     g_assert_not_reached ();    /* offset/size checked by the callers */
 }
 
+/* A payload that is one whole block with framing room (the chunk
+ * reader's, rtmp_block_alloc_with_room()): the tag header and the
+ * PreviousTagSize go in front of and behind it in the same block, and the
+ * tag is one memory instead of three. FALSE (nothing done) otherwise. */
+static gboolean
+frame_in_room (GstBuffer * tag, GstBuffer * payload, gsize offset,
+    gsize body_size, const guint8 * hdr, const guint8 * pts)
+{
+  GstMemory *mem;
+  guint8 *room;
+
+  if (offset != 0 || payload == NULL || gst_buffer_n_memory (payload) != 1)
+    return FALSE;
+  mem = gst_buffer_peek_memory (payload, 0);
+  if (mem->size != body_size)
+    return FALSE;
+  room = rtmp_block_take_room (mem, RTMP_FLV_TAG_HEADER_SIZE,
+      RTMP_FLV_PREVIOUS_TAG_SIZE_SIZE);
+  if (room == NULL)
+    return FALSE;
+  memcpy (room, hdr, RTMP_FLV_TAG_HEADER_SIZE);
+  memcpy (room + RTMP_FLV_TAG_HEADER_SIZE + body_size, pts,
+      RTMP_FLV_PREVIOUS_TAG_SIZE_SIZE);
+  gst_buffer_append_memory (tag, gst_memory_share (mem,
+          -(gssize) RTMP_FLV_TAG_HEADER_SIZE, RTMP_FLV_TAG_HEADER_SIZE +
+          body_size + RTMP_FLV_PREVIOUS_TAG_SIZE_SIZE));
+  return TRUE;
+}
+
 /* ------------------------------------------------------------------ */
 /* Src side                                                            */
 /* ------------------------------------------------------------------ */
@@ -224,9 +254,11 @@ rtmp_flv_tag_from_message (const RtmpMessage * msg, GError ** error)
   write_u32 (pts, (guint32) (body_size + RTMP_FLV_TAG_HEADER_SIZE));
 
   tag = gst_buffer_new ();
-  gst_buffer_append_memory (tag, memory_new_filled (hdr, sizeof (hdr)));
-  append_shared (tag, msg->payload, offset, body_size);
-  gst_buffer_append_memory (tag, memory_new_filled (pts, sizeof (pts)));
+  if (!frame_in_room (tag, msg->payload, offset, body_size, hdr, pts)) {
+    gst_buffer_append_memory (tag, memory_new_filled (hdr, sizeof (hdr)));
+    append_shared (tag, msg->payload, offset, body_size);
+    gst_buffer_append_memory (tag, memory_new_filled (pts, sizeof (pts)));
+  }
 
   GST_LOG ("tag type %u ts %u size %" G_GSIZE_FORMAT " (message type %u, "
       "%" G_GSIZE_FORMAT " bytes dropped)", tag_type, msg->timestamp,

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "rtmp-flv.h"
+#include "rtmp-block.h"
+#include "rtmp-chunk-reader.h"
 #include "rtmp-amf0.h"
 #include "test-util.h"
 
@@ -637,6 +639,70 @@ GST_START_TEST (test_tag_zero_copy)
   gst_buffer_unref (tag);
   gst_buffer_unref (m.payload);
   gst_buffer_unref (payload);
+}
+
+GST_END_TEST;
+
+/* A payload in a block with framing room (what the chunk reader gives a
+ * message that fits one block): the tag is one memory of that block, the
+ * header and PreviousTagSize written around the payload; the room is
+ * taken once, a second tag of the same message is the three-memory kind
+ * with the same bytes; a payload without room, or resized, is never
+ * written around. */
+GST_START_TEST (test_tag_in_room)
+{
+  static const guint8 body[8] = { 0xaf, 0x01, 0x21, 0x10, 0x04, 0x60, 0x8c,
+    0x1c
+  };
+  static const guint8 want[23] = { 0x08, 0x00, 0x00, 0x08, 0x34, 0x56, 0x78,
+    0x12, 0x00, 0x00, 0x00, 0xaf, 0x01, 0x21, 0x10, 0x04, 0x60, 0x8c, 0x1c,
+    0x00, 0x00, 0x00, 0x13
+  };
+  GstMemory *mem = rtmp_block_alloc_with_room (8, RTMP_CHUNK_READER_ROOM,
+      RTMP_CHUNK_READER_ROOM);
+  GstBuffer *payload = gst_buffer_new ();
+  RtmpMessage m = { 8, 5, 1, 0x12345678, payload };
+  GstBuffer *tag, *tag2;
+  GstMapInfo map;
+
+  fail_unless_equals_int (mem->offset, RTMP_CHUNK_READER_ROOM);
+  fail_unless (gst_memory_map (mem, &map, GST_MAP_WRITE));
+  memcpy (map.data, body, sizeof (body));
+  gst_memory_unmap (mem, &map);
+  gst_buffer_append_memory (payload, mem);
+
+  tag = rtmp_flv_tag_from_message (&m, NULL);
+  fail_unless (tag != NULL);
+  fail_unless_equals_int (gst_buffer_n_memory (tag), 1);
+  fail_unless (gst_buffer_peek_memory (tag, 0)->parent == mem);
+  fail_unless (test_util_buffer_equal (tag, want, sizeof (want)));
+  /* the payload's own view is untouched */
+  fail_unless (test_util_buffer_equal (payload, body, sizeof (body)));
+
+  tag2 = rtmp_flv_tag_from_message (&m, NULL);
+  fail_unless (tag2 != NULL);
+  fail_unless_equals_int (gst_buffer_n_memory (tag2), 3);
+  fail_unless (test_util_buffer_equal (tag2, want, sizeof (want)));
+  fail_unless (test_util_buffer_equal (tag, want, sizeof (want)));
+  gst_buffer_unref (tag2);
+  gst_buffer_unref (tag);
+  gst_buffer_unref (payload);
+
+  /* resized after allocation: no longer laid out as allocated */
+  mem = rtmp_block_alloc_with_room (8, RTMP_CHUNK_READER_ROOM,
+      RTMP_CHUNK_READER_ROOM);
+  gst_memory_resize (mem, 1, 7);
+  fail_unless (rtmp_block_take_room (mem, 11, 4) == NULL);
+  gst_memory_unref (mem);
+  /* a plain block, and a block too full for the room */
+  mem = rtmp_block_alloc (8);
+  fail_unless (rtmp_block_take_room (mem, 11, 4) == NULL);
+  gst_memory_unref (mem);
+  mem = rtmp_block_alloc_with_room (1024 - 8, RTMP_CHUNK_READER_ROOM,
+      RTMP_CHUNK_READER_ROOM);
+  fail_unless_equals_int (mem->offset, 0);
+  fail_unless (rtmp_block_take_room (mem, 11, 4) == NULL);
+  gst_memory_unref (mem);
 }
 
 GST_END_TEST;
@@ -1370,6 +1436,7 @@ flv_suite (void)
   tcase_add_test (tc, test_round_trip_extts);
   tcase_add_test (tc, test_header);
   tcase_add_test (tc, test_tag_zero_copy);
+  tcase_add_test (tc, test_tag_in_room);
   tcase_add_test (tc, test_tag_types);
   tcase_add_test (tc, test_set_data_frame);
   tcase_add_test (tc, test_aggregate_split);
