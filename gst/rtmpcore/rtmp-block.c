@@ -140,8 +140,8 @@ rtmp_block_alloc_with_room (gsize size, gsize before, gsize after)
 
   /* only where the room costs no larger block */
   if (cls == NO_CLASS || before > G_MAXSIZE / 4 || after > G_MAXSIZE / 4
-      || size > class_size (cls) - before - after
-      || class_size (cls) < before + after)
+      || class_size (cls) < before + after
+      || size > class_size (cls) - before - after)
     return rtmp_block_alloc (size);
   b = (RtmpBlockMemory *) rtmp_block_alloc (size);
   gst_memory_resize (GST_MEMORY_CAST (b), before, size);
