@@ -36,6 +36,7 @@
 #include "rtmp-net-server.h"
 #include "rtmp-net-listener.h"
 #include "rtmp-net-thread-group.h"
+#include "rtmp-net-tls.h"
 #include "rtmp-flv.h"
 #include "rtmp-error.h"
 
@@ -1621,9 +1622,18 @@ gst_rtmp_ingest_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
 {
   GstRtmpIngestSrc *self = GST_RTMP_INGEST_SRC (psrc);
 
+  GstFlowReturn ret;
+
   if (self->group)
-    return create_grouped (self);
-  return next_output (self, outbuf, OUTPUT_WAIT);
+    ret = create_grouped (self);
+  else
+    ret = next_output (self, outbuf, OUTPUT_WAIT);
+  /* the task may stop now (unlocked, EOS, an error): its thread goes back
+   * to GStreamer's pool and lives on, with what OpenSSL allocated for it
+   * while it read an RTMPS publisher */
+  if (ret != GST_FLOW_OK)
+    rtmp_net_tls_thread_release ();
+  return ret;
 }
 
 /* An EOS event sent to the element (gst-launch-1.0 -e on Ctrl-C, an

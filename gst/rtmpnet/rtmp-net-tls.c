@@ -404,3 +404,9 @@ rtmp_net_tls_describe (RtmpNetTls * tls)
   return g_strdup_printf ("%s %s", SSL_get_version (tls->ssl),
       SSL_get_cipher_name (tls->ssl));
 }
+
+void
+rtmp_net_tls_thread_release (void)
+{
+  OPENSSL_thread_stop ();
+}

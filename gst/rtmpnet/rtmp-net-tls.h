@@ -81,6 +81,12 @@ gboolean rtmp_net_tls_write (RtmpNetTls * tls, const guint8 * data,
 /* Queues close_notify. */
 void rtmp_net_tls_close (RtmpNetTls * tls);
 
+/* Frees what OpenSSL keeps for the calling thread (its error queue, made
+ * at the first TLS call). OpenSSL frees it when the thread exits; a
+ * thread that goes back to a pool (a GstTask's) and lives on calls this
+ * when it stops using TLS. Using TLS again afterwards is fine. */
+void rtmp_net_tls_thread_release (void);
+
 /* Bytes to send on the socket, or NULL. (transfer full) */
 GstBuffer *rtmp_net_tls_take_output (RtmpNetTls * tls);
 
