@@ -120,8 +120,10 @@ typedef enum
 
 typedef struct
 {
+  GList link;                   /* in the queue: no list node per item */
   ItemType type;
   RtmpMessage msg;
+  gboolean seq;                 /* msg is a codec sequence header */
   gsize size;
   GstClockTime arrival;         /* clock time, first message only */
   gboolean has_audio, has_video;
@@ -219,7 +221,8 @@ struct _GstRtmpIngestSrc
 
   /* output state: the streaming thread's (or, with a thread-group, the
    * thread that set @pushing) */
-  GQueue pending;               /* GstBuffer * ready to be returned */
+  GPtrArray *pending;           /* GstBuffer * ready to be returned, */
+  guint pending_head;           /* from this index on */
   gboolean header_sent;
   gboolean had_publisher;
   gboolean have_base;
@@ -290,6 +293,69 @@ item_free (Item * item)
 {
   rtmp_message_clear (&item->msg);
   g_free (item);
+}
+
+static void
+item_queue_push (GQueue * queue, Item * item)
+{
+  item->link.data = item;
+  item->link.prev = item->link.next = NULL;
+  g_queue_push_tail_link (queue, &item->link);
+}
+
+static Item *
+item_queue_pop (GQueue * queue)
+{
+  GList *link = g_queue_pop_head_link (queue);
+
+  return link ? link->data : NULL;
+}
+
+static void
+item_queue_clear (GQueue * queue)
+{
+  Item *item;
+
+  while ((item = item_queue_pop (queue)))
+    item_free (item);
+}
+
+/* The tags ready for downstream, in order: an array with a read index (no
+ * list node per tag) */
+static void
+pending_push (GstRtmpIngestSrc * self, GstBuffer * tag)
+{
+  g_ptr_array_add (self->pending, tag);
+}
+
+static guint
+pending_length (GstRtmpIngestSrc * self)
+{
+  return self->pending->len - self->pending_head;
+}
+
+static GstBuffer *
+pending_pop (GstRtmpIngestSrc * self)
+{
+  GstBuffer *tag;
+
+  if (pending_length (self) == 0)
+    return NULL;
+  tag = g_ptr_array_index (self->pending, self->pending_head);
+  if (++self->pending_head == self->pending->len) {
+    g_ptr_array_set_size (self->pending, 0);
+    self->pending_head = 0;
+  }
+  return tag;
+}
+
+static void
+pending_clear (GstRtmpIngestSrc * self)
+{
+  GstBuffer *tag;
+
+  while ((tag = pending_pop (self)))
+    gst_buffer_unref (tag);
 }
 
 /* ------------------------------------------------------------------ */
@@ -454,7 +520,7 @@ queue_full_locked (GstRtmpIngestSrc * self)
 static void
 push_item_locked (GstRtmpIngestSrc * self, Item * item)
 {
-  g_queue_push_tail (&self->queue, item);
+  item_queue_push (&self->queue, item);
   self->queue_bytes += item->size;
   self->kick++;
   /* g_cond_broadcast() is a futex syscall even with nobody waiting: only
@@ -651,6 +717,7 @@ on_media (RtmpNetServer * server, RtmpNetConnection * conn,
   if (msg->payload)
     item->msg.payload = gst_buffer_ref (msg->payload);
   item->size = rtmp_message_get_size (msg) + sizeof (Item);
+  item->seq = rtmp_flv_is_sequence_header (msg->type, msg->payload);
   if (self->first_message_pending) {
     GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
     if (clock) {
@@ -665,7 +732,7 @@ on_media (RtmpNetServer * server, RtmpNetConnection * conn,
   }
   /* no wake-up per message: on_input_processed() wakes the streaming
    * thread once per read, after the whole burst is queued */
-  g_queue_push_tail (&self->queue, item);
+  item_queue_push (&self->queue, item);
   self->queue_bytes += item->size;
   self->mseq++;
 
@@ -674,11 +741,9 @@ on_media (RtmpNetServer * server, RtmpNetConnection * conn,
   self->messages_in = rtmp_net_connection_get_messages_in (conn);
   self->reads_in = rtmp_net_connection_get_reads_in (conn);
   self->peer_chunk_size = rtmp_net_connection_get_peer_chunk_size (conn);
-  if (msg->type == RTMP_MESSAGE_VIDEO &&
-      !rtmp_flv_is_sequence_header (msg->type, msg->payload))
+  if (msg->type == RTMP_MESSAGE_VIDEO && !item->seq)
     self->video_frames++;
-  else if (msg->type == RTMP_MESSAGE_AUDIO &&
-      !rtmp_flv_is_sequence_header (msg->type, msg->payload))
+  else if (msg->type == RTMP_MESSAGE_AUDIO && !item->seq)
     self->audio_frames++;
   now = g_get_monotonic_time ();
   if (now - self->rate_window_start >= G_USEC_PER_SEC) {
@@ -980,13 +1045,11 @@ header_flags_locked (GstRtmpIngestSrc * self, gboolean * audio,
       case ITEM_MESSAGE:
         if (item->msg.type == RTMP_MESSAGE_AUDIO) {
           a = TRUE;
-          if (!rtmp_flv_is_sequence_header (item->msg.type,
-                  item->msg.payload) && v)
+          if (!item->seq && v)
             goto decide;
         } else if (item->msg.type == RTMP_MESSAGE_VIDEO) {
           v = TRUE;
-          if (!rtmp_flv_is_sequence_header (item->msg.type,
-                  item->msg.payload) && a)
+          if (!item->seq && a)
             goto decide;
         } else if (item->msg.type == RTMP_MESSAGE_AGGREGATE) {
           a = v = TRUE;
@@ -1019,7 +1082,7 @@ output_message (GstRtmpIngestSrc * self, RtmpMessage * msg,
   GstBuffer *tag;
   guint64 ext, out_ms;
   gint32 cts = 0;
-  gboolean seq;
+  gboolean seq, delta = FALSE, meta = FALSE;
 
   ext = rtmp_timestamp_extend (&self->ext, msg->timestamp);
   if (!self->have_base) {
@@ -1047,7 +1110,27 @@ output_message (GstRtmpIngestSrc * self, RtmpMessage * msg,
   out_ms = self->offset_ms + (ext > self->base_ms ? ext - self->base_ms : 0);
   msg->timestamp = (guint32) out_ms;
 
-  tag = rtmp_flv_tag_from_message (msg, &err);
+  /* peeks first: the tag may take the payload */
+  seq = rtmp_flv_is_sequence_header (msg->type, msg->payload);
+  if (msg->type == RTMP_MESSAGE_VIDEO) {
+    if (!rtmp_flv_video_composition_time (msg->payload, &cts))
+      cts = 0;
+    delta = !seq && !rtmp_flv_is_keyframe (msg->payload);
+  }
+  if (!seq && (msg->type == RTMP_MESSAGE_DATA_AMF0 ||
+          msg->type == RTMP_MESSAGE_DATA_AMF3)) {
+    gchar *name = NULL;
+    RtmpAmfValue *value = NULL;
+
+    if (rtmp_flv_parse_script (msg->payload, NULL, &name, &value, NULL)) {
+      meta = g_strcmp0 (name, "onMetaData") == 0;
+      g_free (name);
+      if (value)
+        rtmp_amf_value_unref (value);
+    }
+  }
+
+  tag = rtmp_flv_tag_take_message (msg, &err);
   if (!tag) {
     GST_WARNING_OBJECT (self, "Skipping a %s message of %" G_GSIZE_FORMAT
         " bytes: %s", rtmp_message_type_get_name (msg->type),
@@ -1064,16 +1147,12 @@ output_message (GstRtmpIngestSrc * self, RtmpMessage * msg,
 
   GST_BUFFER_DTS (tag) = out_ms * GST_MSECOND;
   GST_BUFFER_PTS (tag) = GST_BUFFER_DTS (tag);
-  seq = rtmp_flv_is_sequence_header (msg->type, msg->payload);
-
-  if (msg->type == RTMP_MESSAGE_VIDEO) {
-    if (rtmp_flv_video_composition_time (msg->payload, &cts) && cts != 0) {
-      gint64 pts = (gint64) out_ms + cts;
-      GST_BUFFER_PTS (tag) = MAX (pts, 0) * GST_MSECOND;
-    }
-    if (!seq && !rtmp_flv_is_keyframe (msg->payload))
-      GST_BUFFER_FLAG_SET (tag, GST_BUFFER_FLAG_DELTA_UNIT);
+  if (cts != 0) {
+    gint64 pts = (gint64) out_ms + cts;
+    GST_BUFFER_PTS (tag) = MAX (pts, 0) * GST_MSECOND;
   }
+  if (delta)
+    GST_BUFFER_FLAG_SET (tag, GST_BUFFER_FLAG_DELTA_UNIT);
 
   if (seq) {
     GstBuffer **slot = msg->type == RTMP_MESSAGE_VIDEO ?
@@ -1081,24 +1160,13 @@ output_message (GstRtmpIngestSrc * self, RtmpMessage * msg,
     GST_BUFFER_FLAG_SET (tag, GST_BUFFER_FLAG_HEADER);
     gst_buffer_replace (slot, tag);
     self->streamheader_dirty = TRUE;
-  } else if (msg->type == RTMP_MESSAGE_DATA_AMF0 ||
-      msg->type == RTMP_MESSAGE_DATA_AMF3) {
-    gchar *name = NULL;
-    RtmpAmfValue *value = NULL;
-
-    if (rtmp_flv_parse_script (msg->payload, NULL, &name, &value, NULL)) {
-      if (g_strcmp0 (name, "onMetaData") == 0) {
-        gboolean changed = self->sh_meta == NULL;
-        gst_buffer_replace (&self->sh_meta, tag);
-        /* flvmux streamable=true repeats it: only a new one (the first)
-         * changes the caps */
-        if (changed)
-          self->streamheader_dirty = TRUE;
-      }
-      g_free (name);
-      if (value)
-        rtmp_amf_value_unref (value);
-    }
+  } else if (meta) {
+    gboolean changed = self->sh_meta == NULL;
+    gst_buffer_replace (&self->sh_meta, tag);
+    /* flvmux streamable=true repeats it: only a new one (the first)
+     * changes the caps */
+    if (changed)
+      self->streamheader_dirty = TRUE;
   }
 
   if (!seq && self->streamheader_dirty &&
@@ -1109,7 +1177,7 @@ output_message (GstRtmpIngestSrc * self, RtmpMessage * msg,
     GST_BUFFER_FLAG_SET (tag, GST_BUFFER_FLAG_DISCONT);
     self->discont = FALSE;
   }
-  g_queue_push_tail (&self->pending, tag);
+  pending_push (self, tag);
 }
 
 static void
@@ -1210,10 +1278,10 @@ more_for_list_locked (GstRtmpIngestSrc * self)
 
   return head && head->type == ITEM_MESSAGE && !self->flushing &&
       self->header_sent && self->have_base && !self->streamheader_dirty &&
-      g_queue_get_length (&self->pending) < OUTPUT_LIST_MAX &&
+      pending_length (self) < OUTPUT_LIST_MAX &&
       (head->msg.type == RTMP_MESSAGE_AUDIO ||
       head->msg.type == RTMP_MESSAGE_VIDEO) &&
-      !rtmp_flv_is_sequence_header (head->msg.type, head->msg.payload);
+      !head->seq;
 }
 
 /* The tags ready: one for @outbuf, or all of them in one buffer list for
@@ -1221,20 +1289,20 @@ more_for_list_locked (GstRtmpIngestSrc * self)
 static GstFlowReturn
 take_pending (GstRtmpIngestSrc * self, GstBuffer ** outbuf, OutputMode omode)
 {
-  guint n = g_queue_get_length (&self->pending);
+  guint n = pending_length (self);
 
   if (omode == OUTPUT_WAIT && n > 1) {
     GstBufferList *list = gst_buffer_list_new_sized (n);
     GstBuffer *buf;
 
-    while ((buf = g_queue_pop_head (&self->pending)))
+    while ((buf = pending_pop (self)))
       gst_buffer_list_add (list, buf);
     GST_LOG_OBJECT (self, "output a list of %u tags", n);
     gst_base_src_submit_buffer_list (GST_BASE_SRC (self), list);
     *outbuf = NULL;
     return GST_FLOW_OK;
   }
-  *outbuf = g_queue_pop_head (&self->pending);
+  *outbuf = pending_pop (self);
   GST_LOG_OBJECT (self, "output %" GST_PTR_FORMAT, *outbuf);
   return GST_FLOW_OK;
 }
@@ -1262,7 +1330,7 @@ next_output (GstRtmpIngestSrc * self, GstBuffer ** outbuf, OutputMode omode)
     RtmpNetConnection *resume = NULL;
 
     g_mutex_lock (&self->qlock);
-    if (!g_queue_is_empty (&self->pending) &&
+    if (pending_length (self) > 0 &&
         !(omode == OUTPUT_WAIT && more_for_list_locked (self))) {
       g_mutex_unlock (&self->qlock);
       return take_pending (self, outbuf, omode);
@@ -1358,13 +1426,13 @@ next_output (GstRtmpIngestSrc * self, GstBuffer ** outbuf, OutputMode omode)
       self->header_sent = TRUE;
       GST_BUFFER_FLAG_SET (hdr, GST_BUFFER_FLAG_HEADER);
       gst_buffer_replace (&self->sh_header, hdr);
-      g_queue_push_tail (&self->pending, hdr);
+      pending_push (self, hdr);
       self->streamheader_dirty = TRUE;
       g_mutex_unlock (&self->qlock);
       continue;
     }
 
-    item = g_queue_pop_head (&self->queue);
+    item = item_queue_pop (&self->queue);
     self->queue_bytes -= MIN (item->size, self->queue_bytes);
     if (self->paused && self->queue_bytes <= self->max_queue_bytes / 2 &&
         !queue_full_locked (self))
@@ -1704,7 +1772,7 @@ gst_rtmp_ingest_src_unlock_stop (GstBaseSrc * bsrc)
 static void
 reset_stream_state (GstRtmpIngestSrc * self)
 {
-  g_queue_clear_full (&self->pending, (GDestroyNotify) gst_buffer_unref);
+  pending_clear (self);
   g_clear_pointer (&self->sh_header, gst_buffer_unref);
   g_clear_pointer (&self->sh_meta, gst_buffer_unref);
   g_clear_pointer (&self->sh_video, gst_buffer_unref);
@@ -2018,7 +2086,7 @@ gst_rtmp_ingest_src_stop (GstBaseSrc * bsrc)
   g_atomic_int_set (&self->current_port, 0);
 
   g_mutex_lock (&self->qlock);
-  g_queue_clear_full (&self->queue, (GDestroyNotify) item_free);
+  item_queue_clear (&self->queue);
   self->queue_bytes = 0;
   g_clear_pointer (&self->active, rtmp_net_connection_unref);
   g_clear_pointer (&self->paused, rtmp_net_connection_unref);
@@ -2326,9 +2394,10 @@ gst_rtmp_ingest_src_finalize (GObject * object)
   g_free (self->thread_group);
   g_free (self->username);
   g_free (self->password);
-  g_queue_clear_full (&self->queue, (GDestroyNotify) item_free);
+  item_queue_clear (&self->queue);
   clear_publisher_info_locked (self);
   reset_stream_state (self);
+  g_ptr_array_unref (self->pending);
   g_mutex_clear (&self->qlock);
   g_main_context_unref (self->context);
   g_cond_clear (&self->qcond);
@@ -2633,7 +2702,7 @@ gst_rtmp_ingest_src_init (GstRtmpIngestSrc * self)
   self->context = g_main_context_new ();
   g_cond_init (&self->qcond);
   g_queue_init (&self->queue);
-  g_queue_init (&self->pending);
+  self->pending = g_ptr_array_new ();
   rtmp_timestamp_extender_init (&self->ext);
 
   gst_base_src_set_live (GST_BASE_SRC (self), TRUE);

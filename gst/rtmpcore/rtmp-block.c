@@ -174,6 +174,15 @@ rtmp_block_is_block (GstMemory * mem)
   return mem->allocator != NULL && mem->allocator == block_allocator;
 }
 
+const guint8 *
+rtmp_block_peek (GstMemory * mem)
+{
+  g_return_val_if_fail (mem != NULL, NULL);
+  if (!rtmp_block_is_block (mem))
+    return NULL;
+  return ((RtmpBlockMemory *) mem)->data + mem->offset;
+}
+
 void
 rtmp_block_cache_stats (guint * blocks, gsize * bytes)
 {

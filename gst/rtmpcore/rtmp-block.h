@@ -44,6 +44,13 @@ guint8 *rtmp_block_take_room (GstMemory * mem, gsize before, gsize after);
  * rtmp_block_alloc(). */
 gboolean rtmp_block_is_block (GstMemory * mem);
 
+/* The visible bytes of @mem when it is a block (or a share of one), read
+ * without gst_memory_map(): blocks are plain memory whose map does
+ * nothing, and their received bytes are never written again. NULL for
+ * memory of any other allocator. For peeks on the per-message path, where
+ * a map's locking costs more than the bytes read. */
+const guint8 *rtmp_block_peek (GstMemory * mem);
+
 /* Blocks and bytes in the cache now (for tests). */
 void rtmp_block_cache_stats (guint * blocks, gsize * bytes);
 

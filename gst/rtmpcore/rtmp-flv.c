@@ -105,8 +105,21 @@ payload_size (GstBuffer * payload)
 static gsize
 peek (GstBuffer * payload, guint8 * out, gsize n)
 {
-  if (payload == NULL)
+  GstMemory *mem;
+  const guint8 *data;
+  guint n_mem;
+
+  if (payload == NULL || (n_mem = gst_buffer_n_memory (payload)) == 0)
     return 0;
+  /* the chunk reader's payloads: read in place, no map (a few bytes per
+   * message, several times: gst_buffer_extract()'s locking was ~10 % of
+   * the ingest path's instructions) */
+  mem = gst_buffer_peek_memory (payload, 0);
+  if ((mem->size >= n || n_mem == 1) && (data = rtmp_block_peek (mem))) {
+    n = MIN (n, mem->size);
+    memcpy (out, data, n);
+    return n;
+  }
   return gst_buffer_extract (payload, 0, out, n);
 }
 
@@ -147,30 +160,45 @@ append_shared (GstBuffer * dest, GstBuffer * src, gsize offset, gsize size)
 /* A payload that is one whole block with framing room (the chunk
  * reader's, rtmp_block_alloc_with_room()): the tag header and the
  * PreviousTagSize go in front of and behind it in the same block, and the
- * tag is one memory instead of three. FALSE (nothing done) otherwise. */
-static gboolean
-frame_in_room (GstBuffer * tag, GstBuffer * payload, gsize offset,
+ * tag is one memory instead of three. With @take and a payload that is
+ * only ours (the buffer and its memory writable), the payload buffer
+ * itself becomes the tag, grown over the room: no new buffer or memory.
+ * NULL (nothing done) otherwise. */
+static GstBuffer *
+frame_in_room (RtmpMessage * msg, gboolean take, gsize offset,
     gsize body_size, const guint8 * hdr, const guint8 * pts)
 {
+  GstBuffer *payload = msg->payload, *tag;
   GstMemory *mem;
   guint8 *room;
+  gboolean in_place;
 
   if (offset != 0 || payload == NULL || gst_buffer_n_memory (payload) != 1)
-    return FALSE;
+    return NULL;
   mem = gst_buffer_peek_memory (payload, 0);
   if (mem->size != body_size)
-    return FALSE;
+    return NULL;
+  in_place = take && gst_buffer_is_writable (payload)
+      && gst_memory_is_writable (mem);
   room = rtmp_block_take_room (mem, RTMP_FLV_TAG_HEADER_SIZE,
       RTMP_FLV_PREVIOUS_TAG_SIZE_SIZE);
   if (room == NULL)
-    return FALSE;
+    return NULL;
   memcpy (room, hdr, RTMP_FLV_TAG_HEADER_SIZE);
   memcpy (room + RTMP_FLV_TAG_HEADER_SIZE + body_size, pts,
       RTMP_FLV_PREVIOUS_TAG_SIZE_SIZE);
+  if (in_place) {
+    tag = payload;
+    msg->payload = NULL;
+    gst_buffer_resize (tag, -(gssize) RTMP_FLV_TAG_HEADER_SIZE,
+        RTMP_FLV_TAG_HEADER_SIZE + body_size + RTMP_FLV_PREVIOUS_TAG_SIZE_SIZE);
+    return tag;
+  }
+  tag = gst_buffer_new ();
   gst_buffer_append_memory (tag, gst_memory_share (mem,
           -(gssize) RTMP_FLV_TAG_HEADER_SIZE, RTMP_FLV_TAG_HEADER_SIZE +
           body_size + RTMP_FLV_PREVIOUS_TAG_SIZE_SIZE));
-  return TRUE;
+  return tag;
 }
 
 /* ------------------------------------------------------------------ */
@@ -197,8 +225,26 @@ rtmp_flv_header_new (gboolean has_audio, gboolean has_video)
   return buf;
 }
 
+static GstBuffer *tag_from_message (RtmpMessage * msg, gboolean take,
+    GError ** error);
+
 GstBuffer *
 rtmp_flv_tag_from_message (const RtmpMessage * msg, GError ** error)
+{
+  g_return_val_if_fail (msg != NULL, NULL);
+  /* without @take, @msg is not modified */
+  return tag_from_message ((RtmpMessage *) msg, FALSE, error);
+}
+
+GstBuffer *
+rtmp_flv_tag_take_message (RtmpMessage * msg, GError ** error)
+{
+  g_return_val_if_fail (msg != NULL, NULL);
+  return tag_from_message (msg, TRUE, error);
+}
+
+static GstBuffer *
+tag_from_message (RtmpMessage * msg, gboolean take, GError ** error)
 {
   gsize size, offset = 0, body_size;
   guint8 tag_type;
@@ -207,7 +253,6 @@ rtmp_flv_tag_from_message (const RtmpMessage * msg, GError ** error)
   guint8 head[2] = { 0, 0 };
   GstBuffer *tag;
 
-  g_return_val_if_fail (msg != NULL, NULL);
   debug_init ();
 
   size = payload_size (msg->payload);
@@ -253,8 +298,9 @@ rtmp_flv_tag_from_message (const RtmpMessage * msg, GError ** error)
   write_u24 (hdr + 8, 0);
   write_u32 (pts, (guint32) (body_size + RTMP_FLV_TAG_HEADER_SIZE));
 
-  tag = gst_buffer_new ();
-  if (!frame_in_room (tag, msg->payload, offset, body_size, hdr, pts)) {
+  tag = frame_in_room (msg, take, offset, body_size, hdr, pts);
+  if (tag == NULL) {
+    tag = gst_buffer_new ();
     gst_buffer_append_memory (tag, memory_new_filled (hdr, sizeof (hdr)));
     append_shared (tag, msg->payload, offset, body_size);
     gst_buffer_append_memory (tag, memory_new_filled (pts, sizeof (pts)));

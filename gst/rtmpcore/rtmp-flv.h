@@ -57,6 +57,15 @@ GstBuffer *rtmp_flv_header_new (gboolean has_audio, gboolean has_video);
 GstBuffer *rtmp_flv_tag_from_message (const RtmpMessage * msg,
     GError ** error);
 
+/* The same, allowed to take @msg->payload: when the payload buffer and its
+ * one memory are only ours and the memory is a chunk reader block with its
+ * framing room (rtmp_block_alloc_with_room()), that buffer becomes the tag
+ * (resized over the room: no new buffer or memory) and @msg->payload is
+ * set to NULL. Otherwise as rtmp_flv_tag_from_message() and @msg keeps its
+ * payload. Peek at the payload (rtmp_flv_is_keyframe() etc.) before this
+ * call. (transfer full) */
+GstBuffer *rtmp_flv_tag_take_message (RtmpMessage * msg, GError ** error);
+
 /* Splits an aggregate message (type 22, reference §6.3) into its
  * sub-messages and appends them to @out_messages, a GPtrArray of
  * RtmpMessage * (each g_new0'd; create the array with

@@ -29,6 +29,17 @@ GST_DEBUG_CATEGORY_STATIC (rtmp_session_debug);
  * nginx-rtmp does (reference §9.1, [CAP] s2c csid 5). */
 #define RTMP_CSID_STREAM_COMMAND 5
 
+/* A queued event, linked by its own node; the session keeps a few
+ * finished ones for reuse (a media event per message: no allocation per
+ * message) */
+typedef struct
+{
+  GList link;
+  RtmpSessionEvent ev;
+} QueuedEvent;
+
+#define SPARE_EVENTS_MAX 32
+
 struct _RtmpSession
 {
   RtmpSessionRole role;
@@ -58,7 +69,8 @@ struct _RtmpSession
 
   GstBufferList *out;
   gsize out_size;
-  GQueue events;
+  GQueue events;                /* QueuedEvent, by their links */
+  GQueue spare_events;          /* finished ones kept for reuse */
 
   /* acknowledgements (reference §4): bytes received after the handshake */
   guint64 ack_received;
@@ -230,6 +242,7 @@ session_new (RtmpSessionRole role, const RtmpLimits * limits)
   s->reader = rtmp_chunk_reader_new (&s->limits);
   s->writer = rtmp_chunk_writer_new ();
   g_queue_init (&s->events);
+  g_queue_init (&s->spare_events);
   s->next_tid = 1;
   return s;
 }
@@ -310,10 +323,17 @@ rtmp_session_event_clear (RtmpSessionEvent * event)
 }
 
 static void
-event_free (RtmpSessionEvent * event)
+event_queue_clear (GQueue * queue, gboolean owned)
 {
-  rtmp_session_event_clear (event);
-  g_free (event);
+  GList *link;
+
+  while ((link = g_queue_pop_head_link (queue))) {
+    QueuedEvent *q = link->data;
+
+    if (owned)
+      rtmp_session_event_clear (&q->ev);
+    g_free (q);
+  }
 }
 
 void
@@ -326,7 +346,9 @@ rtmp_session_free (RtmpSession * s)
   rtmp_chunk_writer_free (s->writer);
   if (s->out)
     gst_buffer_list_unref (s->out);
-  g_queue_clear_full (&s->events, (GDestroyNotify) event_free);
+  event_queue_clear (&s->events, TRUE);
+  /* what spare events point to was handed out with them */
+  event_queue_clear (&s->spare_events, FALSE);
   g_free (s->app);
   g_free (s->tc_url);
   g_free (s->stream);
@@ -369,28 +391,38 @@ rtmp_session_get_role (const RtmpSession * s)
 static RtmpSessionEvent *
 push_event (RtmpSession * s, RtmpSessionEventType type)
 {
-  RtmpSessionEvent *ev = g_new0 (RtmpSessionEvent, 1);
+  GList *link = g_queue_pop_head_link (&s->spare_events);
+  QueuedEvent *q = link ? link->data : g_new (QueuedEvent, 1);
 
-  ev->type = type;
-  g_queue_push_tail (&s->events, ev);
+  memset (&q->ev, 0, sizeof (q->ev));
+  q->ev.type = type;
+  q->link.data = q;
+  q->link.prev = q->link.next = NULL;
+  g_queue_push_tail_link (&s->events, &q->link);
   GST_DEBUG ("event %s", rtmp_session_event_type_get_name (type));
-  return ev;
+  return &q->ev;
 }
 
 gboolean
 rtmp_session_next_event (RtmpSession * s, RtmpSessionEvent * event)
 {
-  RtmpSessionEvent *ev;
+  GList *link;
+  QueuedEvent *q;
 
   g_return_val_if_fail (s != NULL && event != NULL, FALSE);
 
-  ev = g_queue_pop_head (&s->events);
-  if (ev == NULL) {
+  link = g_queue_pop_head_link (&s->events);
+  if (link == NULL) {
     memset (event, 0, sizeof (*event));
     return FALSE;
   }
-  *event = *ev;
-  g_free (ev);
+  q = link->data;
+  /* the event's pointers now belong to the caller */
+  *event = q->ev;
+  if (s->spare_events.length < SPARE_EVENTS_MAX)
+    g_queue_push_tail_link (&s->spare_events, link);
+  else
+    g_free (q);
   return TRUE;
 }
 

@@ -649,6 +649,24 @@ GST_END_TEST;
  * taken once, a second tag of the same message is the three-memory kind
  * with the same bytes; a payload without room, or resized, is never
  * written around. */
+/* A payload as the chunk reader makes it: one block with framing room,
+ * holding @body */
+static GstBuffer *
+payload_in_room (const guint8 * body, gsize size)
+{
+  GstMemory *mem = rtmp_block_alloc_with_room (size, RTMP_CHUNK_READER_ROOM,
+      RTMP_CHUNK_READER_ROOM);
+  GstBuffer *payload = gst_buffer_new ();
+  GstMapInfo map;
+
+  fail_unless_equals_int (mem->offset, RTMP_CHUNK_READER_ROOM);
+  fail_unless (gst_memory_map (mem, &map, GST_MAP_WRITE));
+  memcpy (map.data, body, size);
+  gst_memory_unmap (mem, &map);
+  gst_buffer_append_memory (payload, mem);
+  return payload;
+}
+
 GST_START_TEST (test_tag_in_room)
 {
   static const guint8 body[8] = { 0xaf, 0x01, 0x21, 0x10, 0x04, 0x60, 0x8c,
@@ -658,18 +676,10 @@ GST_START_TEST (test_tag_in_room)
     0x12, 0x00, 0x00, 0x00, 0xaf, 0x01, 0x21, 0x10, 0x04, 0x60, 0x8c, 0x1c,
     0x00, 0x00, 0x00, 0x13
   };
-  GstMemory *mem = rtmp_block_alloc_with_room (8, RTMP_CHUNK_READER_ROOM,
-      RTMP_CHUNK_READER_ROOM);
-  GstBuffer *payload = gst_buffer_new ();
+  GstBuffer *payload = payload_in_room (body, sizeof (body));
+  GstMemory *mem = gst_buffer_peek_memory (payload, 0);
   RtmpMessage m = { 8, 5, 1, 0x12345678, payload };
   GstBuffer *tag, *tag2;
-  GstMapInfo map;
-
-  fail_unless_equals_int (mem->offset, RTMP_CHUNK_READER_ROOM);
-  fail_unless (gst_memory_map (mem, &map, GST_MAP_WRITE));
-  memcpy (map.data, body, sizeof (body));
-  gst_memory_unmap (mem, &map);
-  gst_buffer_append_memory (payload, mem);
 
   tag = rtmp_flv_tag_from_message (&m, NULL);
   fail_unless (tag != NULL);
@@ -687,6 +697,39 @@ GST_START_TEST (test_tag_in_room)
   gst_buffer_unref (tag2);
   gst_buffer_unref (tag);
   gst_buffer_unref (payload);
+
+  /* taking the message: the payload buffer itself becomes the tag */
+  payload = payload_in_room (body, sizeof (body));
+  mem = gst_buffer_peek_memory (payload, 0);
+  fail_unless (rtmp_block_peek (mem) != NULL);
+  fail_unless (memcmp (rtmp_block_peek (mem), body, sizeof (body)) == 0);
+  m.payload = payload;
+  tag = rtmp_flv_tag_take_message (&m, NULL);
+  fail_unless (tag == payload);
+  fail_unless (m.payload == NULL);
+  fail_unless_equals_int (gst_buffer_n_memory (tag), 1);
+  fail_unless (gst_buffer_peek_memory (tag, 0) == mem);
+  fail_unless (test_util_buffer_equal (tag, want, sizeof (want)));
+  gst_buffer_unref (tag);
+
+  /* a payload someone else holds too is not taken, only shared */
+  payload = payload_in_room (body, sizeof (body));
+  mem = gst_buffer_peek_memory (payload, 0);
+  m.payload = gst_buffer_ref (payload);
+  tag = rtmp_flv_tag_take_message (&m, NULL);
+  fail_unless (tag != NULL && tag != payload);
+  fail_unless (m.payload == payload);
+  fail_unless_equals_int (gst_buffer_n_memory (tag), 1);
+  fail_unless (gst_buffer_peek_memory (tag, 0)->parent == mem);
+  fail_unless (test_util_buffer_equal (tag, want, sizeof (want)));
+  fail_unless (test_util_buffer_equal (payload, body, sizeof (body)));
+  gst_buffer_unref (tag);
+  gst_buffer_unref (m.payload);
+  gst_buffer_unref (payload);
+  /* not a block: nothing to peek in place */
+  mem = gst_allocator_alloc (NULL, 8, NULL);
+  fail_unless (rtmp_block_peek (mem) == NULL);
+  gst_memory_unref (mem);
 
   /* resized after allocation: no longer laid out as allocated */
   mem = rtmp_block_alloc_with_room (8, RTMP_CHUNK_READER_ROOM,
