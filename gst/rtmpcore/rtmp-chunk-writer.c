@@ -11,9 +11,10 @@ GST_DEBUG_CATEGORY_STATIC (rtmp_chunk_writer_debug);
 
 #define EXTENDED_TS 0xFFFFFF
 #define MAX_MESSAGE_LENGTH 0xFFFFFF
-/* GstMemory keeps its share count in 16 bits (gstminiobject.c); stay well
- * below it when sharing one header and one payload memory per chunk */
-#define MAX_SHARED_CHUNKS 8192
+/* Messages of more chunks (tiny chunk sizes on big messages) are copied
+ * once into one flat memory instead: two vectors per chunk would cost more
+ * than the copy */
+#define MAX_VECTOR_CHUNKS 8192
 
 /* Byte-wise accessors: GST_READ_UINT32_BE and friends do unaligned word
  * accesses on x86, which UBSan (rightly) reports as undefined. */
@@ -52,10 +53,15 @@ struct _RtmpChunkWriter
   guint32 chunk_size;
   guint64 bytes_written;
   GHashTable *streams;          /* csid -> WriterStream */
+  /* the current message's chunk headers and slices, reused */
+  guint8 *hdr;
+  gsize hdr_alloc;
+  struct _ChunkSlice *slices;
+  guint slices_alloc;
 };
 
 /* Where the bytes of one chunk are: a header slice and a payload slice */
-typedef struct
+typedef struct _ChunkSlice
 {
   gsize hdr_off;
   gsize hdr_len;
@@ -95,6 +101,8 @@ rtmp_chunk_writer_free (RtmpChunkWriter * writer)
   if (writer == NULL)
     return;
   g_hash_table_unref (writer->streams);
+  g_free (writer->hdr);
+  g_free (writer->slices);
   g_free (writer);
 }
 
@@ -189,10 +197,11 @@ choose_fmt (WriterStream * ws, gboolean is_new, const RtmpMessage * msg,
   return fmt;
 }
 
-/* Builds the header memory of @msg and the list of chunk slices. */
-static GstMemory *
+/* Builds the chunk headers of @msg (writer->hdr, returns their size) and
+ * the list of chunk slices (writer->slices, @out_n of them). */
+static gsize
 build_chunks (RtmpChunkWriter * writer, const RtmpMessage * msg,
-    guint32 length, ChunkSlice ** out_slices, guint * out_n)
+    guint32 length, guint * out_n)
 {
   WriterStream *ws;
   gboolean is_new = FALSE;
@@ -201,8 +210,6 @@ build_chunks (RtmpChunkWriter * writer, const RtmpMessage * msg,
   guint bh_len, cont_len, first_len, mh_len;
   guint n, i;
   gsize total, off = 0, pay = 0;
-  GstMemory *mem;
-  GstMapInfo map;
   ChunkSlice *slices;
 
   ws = g_hash_table_lookup (writer->streams, GUINT_TO_POINTER (msg->csid));
@@ -222,12 +229,19 @@ build_chunks (RtmpChunkWriter * writer, const RtmpMessage * msg,
   cont_len = bh_len + (ws->extended ? 4 : 0);
   total = first_len + (gsize) (n - 1) * cont_len;
 
-  mem = gst_allocator_alloc (NULL, total, NULL);
-  gst_memory_map (mem, &map, GST_MAP_WRITE);
-  slices = g_new (ChunkSlice, n);
+  if (writer->hdr_alloc < total) {
+    writer->hdr_alloc = MAX (total, 2 * writer->hdr_alloc);
+    writer->hdr = g_realloc (writer->hdr, writer->hdr_alloc);
+  }
+  if (writer->slices_alloc < n) {
+    writer->slices_alloc = MAX (n, 2 * writer->slices_alloc);
+    writer->slices = g_renew (ChunkSlice, writer->slices,
+        writer->slices_alloc);
+  }
+  slices = writer->slices;
 
   for (i = 0; i < n; i++) {
-    guint8 *p = map.data + off;
+    guint8 *p = writer->hdr + off;
     guint8 f = i == 0 ? fmt : 3;
     guint h = write_basic_header (p, f, msg->csid);
 
@@ -251,16 +265,272 @@ build_chunks (RtmpChunkWriter * writer, const RtmpMessage * msg,
     off += h;
     pay += slices[i].pay_len;
   }
-  gst_memory_unmap (mem, &map);
 
   GST_LOG (">>> fmt %u csid %u ts %u len %u type %u msid %u, %u chunk(s)%s",
       fmt, msg->csid, msg->timestamp, length, msg->type, msg->msid, n,
       ws->extended ? " (extended)" : "");
 
   writer->bytes_written += total + length;
-  *out_slices = slices;
   *out_n = n;
-  return mem;
+  return total;
+}
+
+/* --- message memory -------------------------------------------------------
+ *
+ * One GstMemory per chunked message: the chunk headers (in the memory's own
+ * allocation) interleaved with slices of the payload, which stays where it
+ * is (its memories are referenced and mapped for the memory's life). One
+ * allocation per message whatever the number of chunks, where shares cost
+ * two GstMemory objects, two locks and two maps per chunk. Socket writers
+ * take its bytes as vectors; a plain gst_memory_map() gets a flat copy
+ * made on the first map. */
+
+typedef struct
+{
+  GstMemory mem;
+  GstBuffer *payload;           /* (nullable) kept for its memories */
+  GstMapInfo *maps;             /* one per payload memory, read-mapped */
+  guint n_maps;
+  RtmpChunkVector *vecs;        /* the message's bytes, in order */
+  guint n_vecs;
+  gpointer flat;                /* (atomic) the flat copy, once mapped */
+} MessageMemory;
+
+typedef struct
+{
+  GstAllocator parent;
+} MessageAllocator;
+
+typedef struct
+{
+  GstAllocatorClass parent_class;
+} MessageAllocatorClass;
+
+static GType message_allocator_get_type (void);
+G_DEFINE_TYPE (MessageAllocator, message_allocator, GST_TYPE_ALLOCATOR);
+
+static GstAllocator *message_allocator;
+
+static GstAllocator *
+get_message_allocator (void)
+{
+  static gsize once = 0;
+
+  if (g_once_init_enter (&once)) {
+    message_allocator = g_object_new (message_allocator_get_type (), NULL);
+    gst_object_ref_sink (message_allocator);
+    GST_OBJECT_FLAG_SET (message_allocator, GST_OBJECT_FLAG_MAY_BE_LEAKED);
+    g_once_init_leave (&once, 1);
+  }
+  return message_allocator;
+}
+
+/* Copies the bytes of @m into @dest (maxsize bytes) */
+static void
+message_flatten (MessageMemory * m, guint8 * dest)
+{
+  for (guint i = 0; i < m->n_vecs; i++) {
+    memcpy (dest, m->vecs[i].data, m->vecs[i].size);
+    dest += m->vecs[i].size;
+  }
+}
+
+static gpointer
+message_map (GstMemory * mem, gsize maxsize, GstMapFlags flags)
+{
+  MessageMemory *m = (MessageMemory *) mem;
+  guint8 *flat = g_atomic_pointer_get (&m->flat);
+
+  if (flags & GST_MAP_WRITE)
+    return NULL;
+  if (flat == NULL) {
+    flat = g_malloc (MAX (mem->maxsize, 1));
+    message_flatten (m, flat);
+    if (!g_atomic_pointer_compare_and_exchange (&m->flat, NULL, flat)) {
+      g_free (flat);
+      flat = g_atomic_pointer_get (&m->flat);
+    }
+  }
+  return flat;
+}
+
+static void
+message_unmap (GstMemory * mem)
+{
+}
+
+static GstMemory *
+message_copy (GstMemory * mem, gssize offset, gssize size)
+{
+  GstMemory *copy;
+  GstMapInfo map;
+
+  if (size == -1)
+    size = mem->size > (gsize) offset ? mem->size - offset : 0;
+  copy = gst_allocator_alloc (NULL, size, NULL);
+  if (!gst_memory_map (mem, &map, GST_MAP_READ)) {
+    gst_memory_unref (copy);
+    return NULL;
+  }
+  {
+    GstMapInfo cmap;
+
+    if (gst_memory_map (copy, &cmap, GST_MAP_WRITE)) {
+      memcpy (cmap.data, map.data + offset, size);
+      gst_memory_unmap (copy, &cmap);
+    }
+  }
+  gst_memory_unmap (mem, &map);
+  return copy;
+}
+
+static gboolean
+message_is_span (GstMemory * mem1, GstMemory * mem2, gsize * offset)
+{
+  return FALSE;
+}
+
+static GstMemory *
+message_alloc (GstAllocator * allocator, gsize size,
+    GstAllocationParams * params)
+{
+  /* only made by the chunk writer */
+  return NULL;
+}
+
+static void
+message_free (GstAllocator * allocator, GstMemory * mem)
+{
+  MessageMemory *m = (MessageMemory *) mem;
+
+  for (guint i = 0; i < m->n_maps; i++)
+    gst_memory_unmap (m->maps[i].memory, &m->maps[i]);
+  if (m->payload)
+    gst_buffer_unref (m->payload);
+  g_free (m->flat);
+  g_free (m);
+}
+
+static void
+message_allocator_class_init (MessageAllocatorClass * klass)
+{
+  GstAllocatorClass *allocator_class = GST_ALLOCATOR_CLASS (klass);
+
+  allocator_class->alloc = message_alloc;
+  allocator_class->free = message_free;
+}
+
+static void
+message_allocator_init (MessageAllocator * self)
+{
+  GstAllocator *alloc = GST_ALLOCATOR_CAST (self);
+
+  alloc->mem_type = "RtmpChunkedMessage";
+  alloc->mem_map = message_map;
+  alloc->mem_unmap = message_unmap;
+  alloc->mem_copy = message_copy;
+  alloc->mem_is_span = message_is_span;
+  GST_OBJECT_FLAG_SET (self, GST_ALLOCATOR_FLAG_CUSTOM_ALLOC);
+}
+
+gboolean
+rtmp_chunk_writer_is_message_memory (GstMemory * mem)
+{
+  g_return_val_if_fail (mem != NULL, FALSE);
+  return message_allocator != NULL && mem->allocator == message_allocator;
+}
+
+guint
+rtmp_chunk_writer_message_vectors (GstMemory * mem, gsize skip,
+    RtmpChunkVector * vecs, guint max)
+{
+  MessageMemory *m = (MessageMemory *) mem;
+  gsize start, left;
+  guint i, n = 0;
+
+  g_return_val_if_fail (rtmp_chunk_writer_is_message_memory (mem), 0);
+  if (skip >= mem->size)
+    return 0;
+  start = mem->offset + skip;
+  left = mem->size - skip;
+  for (i = 0; i < m->n_vecs && n < max && left > 0; i++) {
+    gsize size = m->vecs[i].size;
+
+    if (start >= size) {
+      start -= size;
+      continue;
+    }
+    vecs[n].data = m->vecs[i].data + start;
+    vecs[n].size = MIN (size - start, left);
+    left -= vecs[n].size;
+    start = 0;
+    n++;
+  }
+  return n;
+}
+
+/* The message memory of @msg (chunk headers in @hdr), or NULL when a
+ * payload memory does not map */
+static GstMemory *
+message_memory_new (const guint8 * hdr, gsize hdr_size,
+    const ChunkSlice * slices, guint n, const RtmpMessage * msg,
+    guint32 length)
+{
+  guint n_maps = length > 0 ? gst_buffer_n_memory (msg->payload) : 0;
+  guint max_vecs = 2 * n + n_maps, i, m = 0;
+  gsize mem_off = 0;            /* payload offset of maps[m] */
+  MessageMemory *mm;
+  guint8 *headers;
+
+  /* one allocation: the struct, the maps, the vectors, the headers */
+  mm = g_malloc (sizeof (MessageMemory) + n_maps * sizeof (GstMapInfo) +
+      max_vecs * sizeof (RtmpChunkVector) + hdr_size);
+  mm->maps = (GstMapInfo *) (mm + 1);
+  mm->vecs = (RtmpChunkVector *) (mm->maps + n_maps);
+  headers = (guint8 *) (mm->vecs + max_vecs);
+  memcpy (headers, hdr, hdr_size);
+  mm->payload = NULL;
+  mm->flat = NULL;
+  mm->n_vecs = 0;
+
+  for (mm->n_maps = 0; mm->n_maps < n_maps; mm->n_maps++) {
+    if (!gst_memory_map (gst_buffer_peek_memory (msg->payload, mm->n_maps),
+            &mm->maps[mm->n_maps], GST_MAP_READ)) {
+      for (i = 0; i < mm->n_maps; i++)
+        gst_memory_unmap (mm->maps[i].memory, &mm->maps[i]);
+      g_free (mm);
+      return NULL;
+    }
+  }
+  if (n_maps > 0)
+    mm->payload = gst_buffer_ref (msg->payload);
+
+  for (i = 0; i < n; i++) {
+    gsize pay = slices[i].pay_off, left = slices[i].pay_len;
+
+    mm->vecs[mm->n_vecs].data = headers + slices[i].hdr_off;
+    mm->vecs[mm->n_vecs++].size = slices[i].hdr_len;
+    while (left > 0 && m < n_maps) {
+      gsize msize = mm->maps[m].size, in = pay - mem_off, take;
+
+      if (in >= msize) {
+        mem_off += msize;
+        m++;
+        continue;
+      }
+      take = MIN (left, msize - in);
+      mm->vecs[mm->n_vecs].data = mm->maps[m].data + in;
+      mm->vecs[mm->n_vecs++].size = take;
+      pay += take;
+      left -= take;
+    }
+  }
+  g_assert (mm->n_vecs <= max_vecs);
+
+  gst_memory_init (GST_MEMORY_CAST (mm), GST_MINI_OBJECT_FLAG_LOCK_READONLY
+      | GST_MEMORY_FLAG_NO_SHARE, get_message_allocator (), NULL,
+      hdr_size + length, 0, 0, hdr_size + length);
+  return GST_MEMORY_CAST (mm);
 }
 
 static gboolean
@@ -275,42 +545,18 @@ check_message (const RtmpMessage * msg, guint32 * length)
   return TRUE;
 }
 
-/* Number of memories the payload slices of @slices span */
-static guint
-count_payload_memories (GstBuffer * payload, const ChunkSlice * slices,
-    guint n)
-{
-  guint count = 0;
-
-  for (guint i = 0; i < n; i++) {
-    guint idx, len;
-    gsize skip;
-
-    if (slices[i].pay_len == 0)
-      continue;
-    if (!gst_buffer_find_memory (payload, slices[i].pay_off,
-            slices[i].pay_len, &idx, &len, &skip))
-      return G_MAXUINT;
-    count += len;
-  }
-  return count;
-}
-
 /* The whole message in one new memory (one copy of the payload) */
 static GstMemory *
-write_flat (GstMemory * hdr, const ChunkSlice * slices, guint n,
-    const RtmpMessage * msg, guint32 length)
+write_flat (const guint8 * hdr, gsize hdr_size, const ChunkSlice * slices,
+    guint n, const RtmpMessage * msg, guint32 length)
 {
-  gsize hsize = gst_memory_get_sizes (hdr, NULL, NULL);
-  GstMemory *flat = gst_allocator_alloc (NULL, hsize + length, NULL);
-  GstMapInfo fmap, hmap;
+  GstMemory *flat = gst_allocator_alloc (NULL, hdr_size + length, NULL);
+  GstMapInfo fmap;
   gsize off = 0;
 
   gst_memory_map (flat, &fmap, GST_MAP_WRITE);
-  gst_memory_map (hdr, &hmap, GST_MAP_READ);
   for (guint i = 0; i < n; i++) {
-    memcpy (fmap.data + off, hmap.data + slices[i].hdr_off,
-        slices[i].hdr_len);
+    memcpy (fmap.data + off, hdr + slices[i].hdr_off, slices[i].hdr_len);
     off += slices[i].hdr_len;
     if (slices[i].pay_len > 0) {
       gst_buffer_extract (msg->payload, slices[i].pay_off, fmap.data + off,
@@ -318,120 +564,68 @@ write_flat (GstMemory * hdr, const ChunkSlice * slices, guint n,
       off += slices[i].pay_len;
     }
   }
-  gst_memory_unmap (hdr, &hmap);
   gst_memory_unmap (flat, &fmap);
   return flat;
+}
+
+/* The chunks of @msg as one memory */
+static GstMemory *
+write_message (RtmpChunkWriter * writer, const RtmpMessage * msg)
+{
+  GstMemory *mem = NULL;
+  guint32 length;
+  gsize hdr_size;
+  guint n;
+
+  if (!check_message (msg, &length))
+    return NULL;
+  hdr_size = build_chunks (writer, msg, length, &n);
+  if (n <= MAX_VECTOR_CHUNKS)
+    mem = message_memory_new (writer->hdr, hdr_size, writer->slices, n, msg,
+        length);
+  if (mem == NULL) {
+    GST_DEBUG ("message of %u bytes in %u chunks: copying", length, n);
+    mem = write_flat (writer->hdr, hdr_size, writer->slices, n, msg, length);
+  }
+  return mem;
 }
 
 /**
  * rtmp_chunk_writer_write:
  *
- * A #GstBuffer holds at most gst_buffer_get_max_memory() (16) memories
- * and merges (copies) everything beyond. When the shared header and
- * payload slices of @msg fit into @out, they are appended as they are;
- * otherwise the whole message is written into one new memory (one copy
- * of the payload). Use rtmp_chunk_writer_write_list() for messages of
- * many chunks to keep them copy-free.
+ * Appends one memory holding the chunks of @msg to @out (see the header).
  */
 void
 rtmp_chunk_writer_write (RtmpChunkWriter * writer, const RtmpMessage * msg,
     GstBuffer * out)
 {
-  ChunkSlice *slices;
-  GstMemory *hdr;
-  guint32 length;
-  guint n, needed;
+  GstMemory *mem;
 
   g_return_if_fail (writer != NULL);
   g_return_if_fail (msg != NULL);
   g_return_if_fail (GST_IS_BUFFER (out));
-  if (!check_message (msg, &length))
-    return;
-
-  hdr = build_chunks (writer, msg, length, &slices, &n);
-  needed = n;
-  if (length > 0) {
-    guint pm = count_payload_memories (msg->payload, slices, n);
-    needed = pm == G_MAXUINT ? G_MAXUINT : needed + pm;
-  }
-
-  if (needed != G_MAXUINT && gst_buffer_n_memory (out) + needed <=
-      gst_buffer_get_max_memory ()) {
-    for (guint i = 0; i < n; i++) {
-      gst_buffer_append_memory (out, gst_memory_share (hdr,
-              slices[i].hdr_off, slices[i].hdr_len));
-      if (slices[i].pay_len > 0)
-        gst_buffer_copy_into (out, msg->payload, GST_BUFFER_COPY_MEMORY,
-            slices[i].pay_off, slices[i].pay_len);
-    }
-  } else {
-    GST_DEBUG ("message of %u bytes in %u chunks does not fit in %u "
-        "memories: copying", length, n, gst_buffer_get_max_memory ());
-    gst_buffer_append_memory (out, write_flat (hdr, slices, n, msg, length));
-  }
-
-  gst_memory_unref (hdr);
-  g_free (slices);
+  if ((mem = write_message (writer, msg)))
+    gst_buffer_append_memory (out, mem);
 }
 
 /**
  * rtmp_chunk_writer_write_list:
  *
- * Like rtmp_chunk_writer_write() but appends buffers to @list, each
- * holding the shared header and payload slices of as many chunks as fit
- * in one buffer, so that the payload is never copied whatever the number
- * of chunks.
+ * Appends one buffer with the chunks of @msg to @list.
  */
 void
 rtmp_chunk_writer_write_list (RtmpChunkWriter * writer,
     const RtmpMessage * msg, GstBufferList * list)
 {
-  ChunkSlice *slices;
-  GstMemory *hdr;
-  GstBuffer *cur = NULL;
-  guint32 length;
-  guint n;
-  guint max_mem = gst_buffer_get_max_memory ();
+  GstMemory *mem;
 
   g_return_if_fail (writer != NULL);
   g_return_if_fail (msg != NULL);
   g_return_if_fail (GST_IS_BUFFER_LIST (list));
-  if (!check_message (msg, &length))
-    return;
+  if ((mem = write_message (writer, msg))) {
+    GstBuffer *buf = gst_buffer_new ();
 
-  hdr = build_chunks (writer, msg, length, &slices, &n);
-  if (n > MAX_SHARED_CHUNKS) {
-    /* GstMemory counts shares in 16 bits: tiny chunk sizes (e.g. 1) on big
-     * messages cannot be expressed as shared slices; copy once instead */
-    cur = gst_buffer_new ();
-    gst_buffer_append_memory (cur, write_flat (hdr, slices, n, msg, length));
-    gst_buffer_list_add (list, cur);
-    gst_memory_unref (hdr);
-    g_free (slices);
-    return;
+    gst_buffer_append_memory (buf, mem);
+    gst_buffer_list_add (list, buf);
   }
-  for (guint i = 0; i < n; i++) {
-    guint need = 1;
-
-    if (slices[i].pay_len > 0) {
-      guint pm = count_payload_memories (msg->payload, slices + i, 1);
-      need += pm;
-    }
-    if (cur && gst_buffer_n_memory (cur) + need > max_mem) {
-      gst_buffer_list_add (list, cur);
-      cur = NULL;
-    }
-    if (cur == NULL)
-      cur = gst_buffer_new ();
-    gst_buffer_append_memory (cur, gst_memory_share (hdr,
-            slices[i].hdr_off, slices[i].hdr_len));
-    if (slices[i].pay_len > 0)
-      gst_buffer_copy_into (cur, msg->payload, GST_BUFFER_COPY_MEMORY,
-          slices[i].pay_off, slices[i].pay_len);
-  }
-  if (cur)
-    gst_buffer_list_add (list, cur);
-
-  gst_memory_unref (hdr);
-  g_free (slices);
 }

@@ -20,22 +20,40 @@ void rtmp_chunk_writer_set_chunk_size (RtmpChunkWriter * writer,
     guint32 chunk_size);
 guint32 rtmp_chunk_writer_get_chunk_size (const RtmpChunkWriter * writer);
 
-/* Appends the chunks of @msg to @out: the chunk headers of this message
- * live in one small memory, and @out gets, per chunk, a shared slice of
- * that header memory followed by a shared slice of the payload (the
- * payload bytes are never copied). Uses the most compact legal header
- * type per csid; fmt 0 on the first message of a csid, on an msid change
- * and when the timestamp goes backwards; extended timestamps repeated in
- * fmt 3 chunks. */
+/* Appends the chunks of @msg to @out as one memory: a message memory
+ * holding the chunk headers and referencing the payload, never copying it
+ * (rtmp_chunk_writer_is_message_memory()). Uses the most compact legal
+ * header type per csid; fmt 0 on the first message of a csid, on an msid
+ * change and when the timestamp goes backwards; extended timestamps
+ * repeated in fmt 3 chunks. A message of more than 8192 chunks (tiny
+ * chunk sizes) is copied into one plain memory instead. */
 void rtmp_chunk_writer_write (RtmpChunkWriter * writer,
     const RtmpMessage * msg, GstBuffer * out);
 
-/* Same as rtmp_chunk_writer_write(), but appends one or more buffers to
- * @list so that the payload is shared, never copied, whatever the number
- * of chunks (a GstBuffer holds at most 16 memories; beyond that
- * rtmp_chunk_writer_write() writes the message into one copied memory). */
+/* Same as rtmp_chunk_writer_write(), but appends a buffer holding that
+ * memory to @list. */
 void rtmp_chunk_writer_write_list (RtmpChunkWriter * writer,
     const RtmpMessage * msg, GstBufferList * list);
+
+/* A stretch of a message memory's bytes */
+typedef struct
+{
+  const guint8 *data;
+  gsize size;
+} RtmpChunkVector;
+
+/* TRUE if @mem is a message memory of the chunk writer. Such a memory is
+ * read-only; gst_memory_map() gives a flat copy of its bytes (made on the
+ * first map and kept with the memory), for whoever needs them in one
+ * piece. Socket writers use rtmp_chunk_writer_message_vectors() instead. */
+gboolean rtmp_chunk_writer_is_message_memory (GstMemory * mem);
+
+/* Fills @vecs with up to @max stretches of the visible bytes of the message
+ * memory @mem from byte @skip on, in order, without copying: chunk headers
+ * and payload slices alternate. Returns how many were filled (0 once @skip
+ * reaches the end). */
+guint rtmp_chunk_writer_message_vectors (GstMemory * mem, gsize skip,
+    RtmpChunkVector * vecs, guint max);
 
 /* total bytes produced so far */
 guint64 rtmp_chunk_writer_get_bytes_written (const RtmpChunkWriter * writer);

@@ -32,6 +32,7 @@
 #include "rtmp-error.h"
 #include "rtmp-flv.h"
 #include "rtmp-net-tls.h"
+#include "rtmp-net-output.h"
 
 #include <string.h>
 #include <netinet/in.h>
@@ -41,7 +42,6 @@ GST_DEBUG_CATEGORY_STATIC (rtmp_net_client_debug);
 #define GST_CAT_DEFAULT rtmp_net_client_debug
 
 /* Most memories one vectored write takes (IOV_MAX is 1024 on Linux). */
-#define MAX_WRITE_VECTORS 128
 /* Chunked output waiting for the socket above which no more messages are
  * taken from the queue. */
 #define OUT_HIGH_WATER (128 * 1024)
@@ -511,43 +511,14 @@ static gboolean
 write_pending (RtmpNetClient * self)
 {
   while (self->out_bytes > 0) {
-    GOutputVector vecs[MAX_WRITE_VECTORS];
-    GstMapInfo maps[MAX_WRITE_VECTORS];
-    GstMemory *mems[MAX_WRITE_VECTORS];
-    guint nvec = 0, i;
-    GList *l;
-    gsize skip = self->out_offset;
+    RtmpNetOutput out;
     gssize sent;
     GError *err = NULL;
 
-    for (l = self->out.head; l && nvec < MAX_WRITE_VECTORS; l = l->next) {
-      GstBuffer *buf = l->data;
-      guint n = gst_buffer_n_memory (buf), m;
-
-      for (m = 0; m < n && nvec < MAX_WRITE_VECTORS; m++) {
-        GstMemory *mem = gst_buffer_peek_memory (buf, m);
-        gsize size = gst_memory_get_sizes (mem, NULL, NULL);
-
-        if (skip >= size) {
-          skip -= size;
-          continue;
-        }
-        if (!gst_memory_map (mem, &maps[nvec], GST_MAP_READ)) {
-          GST_ERROR ("cannot map a memory to write it");
-          continue;
-        }
-        mems[nvec] = mem;
-        vecs[nvec].buffer = maps[nvec].data + skip;
-        vecs[nvec].size = maps[nvec].size - skip;
-        skip = 0;
-        nvec++;
-      }
-    }
-
-    sent = g_socket_send_message (self->socket, NULL, vecs, nvec, NULL, 0,
-        0, NULL, &err);
-    for (i = 0; i < nvec; i++)
-      gst_memory_unmap (mems[i], &maps[i]);
+    rtmp_net_output_gather (&out, &self->out, self->out_offset);
+    sent = g_socket_send_message (self->socket, NULL, out.vecs, out.n_vecs,
+        NULL, 0, 0, NULL, &err);
+    rtmp_net_output_release (&out);
 
     if (sent < 0) {
       if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
@@ -566,7 +537,8 @@ write_pending (RtmpNetClient * self)
       return FALSE;
     }
 
-    GST_LOG (">>> wrote %" G_GSSIZE_FORMAT " bytes in %u vectors", sent, nvec);
+    GST_LOG (">>> wrote %" G_GSSIZE_FORMAT " bytes in %u vectors", sent,
+        out.n_vecs);
     self->last_progress_us = g_get_monotonic_time ();
     g_mutex_lock (&self->lock);
     self->bytes_out += sent;
@@ -598,24 +570,11 @@ write_pending (RtmpNetClient * self)
 static gboolean
 encrypt_buffer (RtmpNetClient * self, GstBuffer * buf)
 {
-  guint m, n_mem = gst_buffer_n_memory (buf);
   GError *err = NULL;
 
-  for (m = 0; m < n_mem; m++) {
-    GstMemory *mem = gst_buffer_peek_memory (buf, m);
-    GstMapInfo map;
-    gboolean ok;
-
-    if (!gst_memory_map (mem, &map, GST_MAP_READ)) {
-      GST_ERROR ("cannot map a memory to encrypt it");
-      continue;
-    }
-    ok = rtmp_net_tls_write (self->tls, map.data, map.size, &err);
-    gst_memory_unmap (mem, &map);
-    if (!ok) {
-      connection_lost (self, err);
-      return FALSE;
-    }
+  if (!rtmp_net_tls_write_buffer (self->tls, buf, &err)) {
+    connection_lost (self, err);
+    return FALSE;
   }
   return TRUE;
 }

@@ -22,6 +22,7 @@
 #endif
 
 #include "rtmp-net-server.h"
+#include "rtmp-net-output.h"
 #include "rtmp-error.h"
 
 #include <string.h>
@@ -33,7 +34,6 @@ GST_DEBUG_CATEGORY_STATIC (rtmp_net_debug);
 
 /* Most memories one vectored write takes (IOV_MAX is 1024 on Linux; a
  * session's output rarely has more than a few dozen). */
-#define MAX_WRITE_VECTORS 64
 /* Small outgoing messages (acknowledgements, ping answers, command
  * results) are copied into shared blocks of this size instead of being
  * queued one GstBuffer each: a peer flooding commands then costs us about
@@ -489,61 +489,32 @@ static void
 conn_write_queued (RtmpNetConnection * conn)
 {
   while (!conn->closed && !g_queue_is_empty (&conn->out)) {
-    GOutputVector vecs[MAX_WRITE_VECTORS];
-    GstMemory *mems[MAX_WRITE_VECTORS];
-    GstMapInfo maps[MAX_WRITE_VECTORS];
-    guint nvec = 0, i;
-    gsize skip = conn->out_offset;
+    RtmpNetOutput out;
     GError *err = NULL;
     gssize sent;
-    GList *l;
+    guint i;
 
-    for (l = conn->out.head; l && nvec < MAX_WRITE_VECTORS; l = l->next) {
-      GstBuffer *buf = l->data;
-      guint m, n_mem = gst_buffer_n_memory (buf);
-
-      for (m = 0; m < n_mem && nvec < MAX_WRITE_VECTORS; m++) {
-        GstMemory *mem = gst_buffer_peek_memory (buf, m);
-
-        if (!gst_memory_map (mem, &maps[nvec], GST_MAP_READ)) {
-          GST_ERROR ("could not map an output memory");
-          break;
-        }
-        if (skip >= maps[nvec].size) {
-          skip -= maps[nvec].size;
-          gst_memory_unmap (mem, &maps[nvec]);
-          continue;
-        }
-        mems[nvec] = mem;
-        vecs[nvec].buffer = maps[nvec].data + skip;
-        vecs[nvec].size = maps[nvec].size - skip;
-        skip = 0;
-        nvec++;
-      }
-    }
-
-    if (nvec == 0) {
+    rtmp_net_output_gather (&out, &conn->out, conn->out_offset);
+    if (out.n_vecs == 0) {
       /* only empty / fully sent buffers queued */
       gst_buffer_unref (g_queue_pop_head (&conn->out));
       conn->out_offset = 0;
       continue;
     }
 
-    sent = g_socket_send_message (conn->socket, NULL, vecs, nvec, NULL, 0,
-        G_SOCKET_MSG_NONE, NULL, &err);
+    sent = g_socket_send_message (conn->socket, NULL, out.vecs, out.n_vecs,
+        NULL, 0, G_SOCKET_MSG_NONE, NULL, &err);
 
     if (sent > 0 && gst_debug_category_get_threshold (rtmp_net_debug) >=
         GST_LEVEL_MEMDUMP) {
       gsize left = sent;
-      for (i = 0; i < nvec && left > 0; i++) {
-        gsize n = MIN (left, vecs[i].size);
-        GST_MEMDUMP (">>> sent", vecs[i].buffer, n);
+      for (i = 0; i < out.n_vecs && left > 0; i++) {
+        gsize n = MIN (left, out.vecs[i].size);
+        GST_MEMDUMP (">>> sent", out.vecs[i].buffer, n);
         left -= n;
       }
     }
-
-    for (i = 0; i < nvec; i++)
-      gst_memory_unmap (mems[i], &maps[i]);
+    rtmp_net_output_release (&out);
 
     if (sent < 0) {
       if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
@@ -603,26 +574,13 @@ conn_write_queued (RtmpNetConnection * conn)
 static gboolean
 conn_encrypt (RtmpNetConnection * conn, GstBuffer * buf)
 {
-  guint m, n_mem = gst_buffer_n_memory (buf);
   GError *err = NULL;
 
-  for (m = 0; m < n_mem; m++) {
-    GstMemory *mem = gst_buffer_peek_memory (buf, m);
-    GstMapInfo map;
-    gboolean ok;
-
-    if (!gst_memory_map (mem, &map, GST_MAP_READ)) {
-      GST_ERROR ("could not map an output memory");
-      continue;
-    }
-    ok = rtmp_net_tls_write (conn->tls, map.data, map.size, &err);
-    gst_memory_unmap (mem, &map);
-    if (!ok) {
-      GST_WARNING ("connection %" G_GUINT64_FORMAT " (%s): %s, dropping "
-          "the peer", conn->id, conn->peer, err->message);
-      conn_close (conn, err, TRUE);
-      return FALSE;
-    }
+  if (!rtmp_net_tls_write_buffer (conn->tls, buf, &err)) {
+    GST_WARNING ("connection %" G_GUINT64_FORMAT " (%s): %s, dropping "
+        "the peer", conn->id, conn->peer, err->message);
+    conn_close (conn, err, TRUE);
+    return FALSE;
   }
   return TRUE;
 }
@@ -676,7 +634,7 @@ conn_queue_output (RtmpNetConnection * conn, GstBuffer * buf, gsize size)
     g_queue_push_tail (&conn->out, gst_buffer_ref (buf));
     return;
   }
-  gst_buffer_extract (buf, 0, map.data + used, size);
+  rtmp_net_output_extract (buf, map.data + used);
   gst_buffer_unmap (tail, &map);
 }
 

@@ -16,6 +16,7 @@
 #endif
 
 #include "rtmp-net-tls.h"
+#include "rtmp-net-output.h"
 
 #include <string.h>
 
@@ -365,6 +366,57 @@ rtmp_net_tls_write (RtmpNetTls * tls, const guint8 * data, gsize size,
     size -= written;
   }
   return TRUE;
+}
+
+/* The stretches of a buffer gathered into TLS records of up to a full
+ * record's plaintext (a chunk header alone would be a record of its own) */
+typedef struct
+{
+  RtmpNetTls *tls;
+  guint8 data[16384];
+  gsize len;
+} WriteStage;
+
+static gboolean
+stage_flush (WriteStage * st, GError ** error)
+{
+  gboolean ok = st->len == 0 || rtmp_net_tls_write (st->tls, st->data,
+      st->len, error);
+
+  st->len = 0;
+  return ok;
+}
+
+static gboolean
+stage_add (gpointer user_data, const guint8 * data, gsize size, GError ** error)
+{
+  WriteStage *st = user_data;
+
+  while (size > 0) {
+    gsize n = MIN (size, sizeof (st->data) - st->len);
+
+    memcpy (st->data + st->len, data, n);
+    st->len += n;
+    data += n;
+    size -= n;
+    if (st->len == sizeof (st->data) && !stage_flush (st, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+rtmp_net_tls_write_buffer (RtmpNetTls * tls, GstBuffer * buf, GError ** error)
+{
+  WriteStage *st = g_new (WriteStage, 1);
+  gboolean ok;
+
+  st->tls = tls;
+  st->len = 0;
+  ok = rtmp_net_output_foreach (buf, stage_add, st, error)
+      && stage_flush (st, error);
+  g_free (st);
+  return ok;
 }
 
 void

@@ -78,6 +78,10 @@ RtmpNetTlsReadResult rtmp_net_tls_read (RtmpNetTls * tls, guint8 * buf,
 /* Encrypts all of @data (after the handshake). */
 gboolean rtmp_net_tls_write (RtmpNetTls * tls, const guint8 * data,
     gsize size, GError ** error);
+/* Encrypts all bytes of @buf (after the handshake), message memories of
+ * the chunk writer without a flat copy. */
+gboolean rtmp_net_tls_write_buffer (RtmpNetTls * tls, GstBuffer * buf,
+    GError ** error);
 /* Queues close_notify. */
 void rtmp_net_tls_close (RtmpNetTls * tls);
 

@@ -1068,85 +1068,143 @@ GST_START_TEST (writer_extended_continuation)
 
 GST_END_TEST;
 
+/* Concatenates the vectors of message memory @mem from @skip on */
+static GByteArray *
+message_vector_bytes (GstMemory * mem, gsize skip, guint * n_vecs)
+{
+  GByteArray *cat = g_byte_array_new ();
+  RtmpChunkVector v[4];
+  guint n;
+
+  *n_vecs = 0;
+  /* a few at a time: continuing with @skip must give the rest */
+  while ((n = rtmp_chunk_writer_message_vectors (mem, skip, v, 4)) > 0) {
+    for (guint i = 0; i < n; i++) {
+      g_byte_array_append (cat, v[i].data, v[i].size);
+      skip += v[i].size;
+    }
+    *n_vecs += n;
+  }
+  return cat;
+}
+
 GST_START_TEST (writer_zero_copy)
 {
   RtmpChunkWriter *w = rtmp_chunk_writer_new ();
   RtmpMessage m = { 0 };
   GstBuffer *out = gst_buffer_new ();
-  GstMapInfo pmap;
+  GstMemory *mem, *copy;
+  GstMapInfo pmap, map;
+  RtmpChunkVector v[8];
   GstBufferList *list;
-  GBytes *flat;
+  GByteArray *cat;
+  guint n;
 
   m.csid = 6;
   m.type = 9;
   m.msid = 1;
   m.payload = pattern_buffer (300, 1);
   rtmp_chunk_writer_write (w, &m, out);
-  /* header, payload, header, payload, header, payload */
-  fail_unless_equals_int (gst_buffer_n_memory (out), 6);
+  /* one message memory: header, payload, header, payload, header, payload
+   * as vectors, the payload ones pointing into the payload itself */
+  fail_unless_equals_int (gst_buffer_n_memory (out), 1);
+  mem = gst_buffer_peek_memory (out, 0);
+  fail_unless (rtmp_chunk_writer_is_message_memory (mem));
+  fail_unless_equals_int (mem->size, 12 + 300 + 1 + 1);
   gst_buffer_map (m.payload, &pmap, GST_MAP_READ);
+  n = rtmp_chunk_writer_message_vectors (mem, 0, v, G_N_ELEMENTS (v));
+  fail_unless_equals_int (n, 6);
   for (guint i = 0; i < 3; i++) {
-    GstMemory *h = gst_buffer_peek_memory (out, 2 * i);
-    GstMemory *p = gst_buffer_peek_memory (out, 2 * i + 1);
-    GstMapInfo map;
-
-    /* payload slices point into the payload itself: not copied */
-    fail_unless (gst_memory_map (p, &map, GST_MAP_READ));
-    fail_unless (map.data == pmap.data + 128 * i);
-    gst_memory_unmap (p, &map);
-    /* all header slices share one memory */
-    fail_unless (h->parent == gst_buffer_peek_memory (out, 0)->parent);
+    fail_unless_equals_int (v[2 * i].size, i == 0 ? 12 : 1);
+    fail_unless (v[2 * i + 1].data == pmap.data + 128 * i);
+    fail_unless_equals_int (v[2 * i + 1].size, i < 2 ? 128 : 44);
   }
+  /* from the middle of the first header, and from the second payload
+   * slice on */
+  n = rtmp_chunk_writer_message_vectors (mem, 5, v, G_N_ELEMENTS (v));
+  fail_unless_equals_int (n, 6);
+  fail_unless_equals_int (v[0].size, 7);
+  n = rtmp_chunk_writer_message_vectors (mem, 12 + 128 + 1 + 10, v,
+      G_N_ELEMENTS (v));
+  fail_unless_equals_int (n, 3);
+  fail_unless (v[0].data == pmap.data + 128 + 10);
+  fail_unless_equals_int (rtmp_chunk_writer_message_vectors (mem,
+          mem->size, v, G_N_ELEMENTS (v)), 0);
   gst_buffer_unmap (m.payload, &pmap);
+
+  /* a plain map is a flat copy with the same bytes; read-only */
+  cat = message_vector_bytes (mem, 0, &n);
+  fail_unless (gst_memory_map (mem, &map, GST_MAP_READ));
+  fail_unless_equals_int (map.size, cat->len);
+  fail_unless (memcmp (map.data, cat->data, cat->len) == 0);
+  gst_memory_unmap (mem, &map);
+  fail_if (gst_memory_map (mem, &map, GST_MAP_WRITE));
+  copy = gst_memory_copy (mem, 12, 300);
+  fail_unless (gst_memory_map (copy, &map, GST_MAP_READ));
+  fail_unless (memcmp (map.data, cat->data + 12, 128) == 0);
+  gst_memory_unmap (copy, &map);
+  gst_memory_unref (copy);
+  g_byte_array_unref (cat);
   gst_buffer_unref (out);
   rtmp_message_clear (&m);
 
-  /* more chunks than a buffer holds memories: one flat copy, same bytes
-   * as the list variant (which stays copy-free) */
-  rtmp_chunk_writer_free (w);
-  w = rtmp_chunk_writer_new ();
-  m.csid = 6;
-  m.type = 9;
-  m.msid = 1;
-  m.timestamp = 0x1000000;
-  m.payload = pattern_buffer (3000, 2);
+  /* a payload of two memories: a slice crosses their boundary */
+  m.timestamp = 40;
+  m.payload = pattern_buffer (300, 2);
+  {
+    GstBuffer *two = gst_buffer_copy_region (m.payload, GST_BUFFER_COPY_MEMORY,
+        0, 100);
+
+    gst_buffer_copy_into (two, m.payload, GST_BUFFER_COPY_MEMORY, 100, 200);
+    fail_unless_equals_int (gst_buffer_n_memory (two), 2);
+    gst_buffer_unref (m.payload);
+    m.payload = two;
+  }
+  list = gst_buffer_list_new ();
+  rtmp_chunk_writer_write_list (w, &m, list);
+  fail_unless_equals_int (gst_buffer_list_length (list), 1);
+  mem = gst_buffer_peek_memory (gst_buffer_list_get (list, 0), 0);
+  fail_unless (rtmp_chunk_writer_is_message_memory (mem));
+  cat = message_vector_bytes (mem, 0, &n);
+  /* fmt 2 header of 4 bytes, 100 + 28, 1, 128, 1, 44 */
+  fail_unless_equals_int (n, 7);
+  fail_unless_equals_int (cat->len, 4 + 300 + 2);
+  {
+    guint8 *p = g_malloc (300);
+
+    gst_buffer_extract (m.payload, 0, p, 300);
+    fail_unless (memcmp (cat->data + 4, p, 128) == 0);
+    fail_unless (memcmp (cat->data + 4 + 128 + 1, p + 128, 128) == 0);
+    fail_unless (memcmp (cat->data + 4 + 256 + 2, p + 256, 44) == 0);
+    g_free (p);
+  }
+  g_byte_array_unref (cat);
+  gst_buffer_list_unref (list);
+  rtmp_message_clear (&m);
+
+  /* more chunks than vectors are worth: one plain copied memory with the
+   * same bytes as the vectors would have */
+  rtmp_chunk_writer_set_chunk_size (w, 1);
+  m.timestamp = 80;
+  m.payload = pattern_buffer (9000, 3);
   out = gst_buffer_new ();
   rtmp_chunk_writer_write (w, &m, out);
   fail_unless_equals_int (gst_buffer_n_memory (out), 1);
+  mem = gst_buffer_peek_memory (out, 0);
+  fail_if (rtmp_chunk_writer_is_message_memory (mem));
+  /* 8-byte fmt 1 header (new length), then 8999 x (1 byte + header) */
+  fail_unless_equals_int (gst_buffer_get_size (out), 8 + 9000 + 8999);
+  gst_buffer_map (out, &map, GST_MAP_READ);
   {
-    GstMapInfo map;
+    guint8 *p = g_malloc (9000);
 
-    gst_buffer_map (out, &map, GST_MAP_READ);
-    flat = g_bytes_new (map.data, map.size);
-    gst_buffer_unmap (out, &map);
+    gst_buffer_extract (m.payload, 0, p, 9000);
+    for (guint i = 0; i < 9000; i++)
+      fail_unless (map.data[8 + 2 * i] == p[i]);
+    g_free (p);
   }
+  gst_buffer_unmap (out, &map);
   gst_buffer_unref (out);
-  rtmp_chunk_writer_free (w);
-
-  w = rtmp_chunk_writer_new ();
-  list = gst_buffer_list_new ();
-  rtmp_chunk_writer_write_list (w, &m, list);
-  {
-    GByteArray *cat = g_byte_array_new ();
-
-    fail_unless (gst_buffer_list_length (list) >= 3);
-    for (guint i = 0; i < gst_buffer_list_length (list); i++) {
-      GstBuffer *lb = gst_buffer_list_get (list, i);
-      GstMapInfo map;
-
-      fail_unless (gst_buffer_n_memory (lb) <= gst_buffer_get_max_memory ());
-      gst_buffer_map (lb, &map, GST_MAP_READ);
-      g_byte_array_append (cat, map.data, map.size);
-      gst_buffer_unmap (lb, &map);
-    }
-    fail_unless_equals_int (cat->len, g_bytes_get_size (flat));
-    fail_unless (memcmp (cat->data, g_bytes_get_data (flat, NULL),
-            cat->len) == 0);
-    g_byte_array_unref (cat);
-  }
-  fail_unless_equals_int (rtmp_chunk_writer_get_chunk_size (w), 128);
-  gst_buffer_list_unref (list);
-  g_bytes_unref (flat);
   rtmp_message_clear (&m);
   rtmp_chunk_writer_free (w);
 }
