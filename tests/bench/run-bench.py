@@ -581,9 +581,11 @@ def main():
     t_start = time.monotonic()
 
     def add(workload, case, param, samples):
-        keys = samples[0].keys() if samples else []
+        keys = []
+        for s in samples:
+            keys += [k for k in s.keys() if k not in keys]
         for key in keys:
-            vals = [s[key] for s in samples]
+            vals = [s[key] for s in samples if key in s]
             rows.append((workload, case, param, key, med(vals), len(vals)))
 
     if "ingest" in only:
@@ -642,6 +644,7 @@ def main():
                 base[case] = cpu
             for rep in range(publish_reps):
                 order = cases[rep % len(cases):] + cases[:rep % len(cases)]
+                this_rep = {}
                 for case in order:
                     n += 1
                     try:
@@ -657,6 +660,15 @@ def main():
                         " %6.1f MiB" % (case, r["cpu_s_gb"],
                                         r["cpu_s_gb_raw"], r["mb_s"], rss))
                     samples.setdefault(case, []).append(r)
+                    this_rep[case] = r
+                # what a sink adds to the same remux, paired within the
+                # repetition (the remux is most of the pipeline and varies
+                # between runs more than the sinks differ)
+                remux = this_rep.get("remux-fakesink")
+                for case, r in this_rep.items():
+                    if remux and case not in ("remux-fakesink", "ffmpeg"):
+                        r["cpu_s_gb_over_remux"] = \
+                            r["cpu_s_gb"] - remux["cpu_s_gb"]
         finally:
             ng.stop()
         for case, s in sorted(samples.items()):
