@@ -345,6 +345,12 @@ pending_pop (GstRtmpIngestSrc * self)
   if (++self->pending_head == self->pending->len) {
     g_ptr_array_set_size (self->pending, 0);
     self->pending_head = 0;
+  } else if (self->pending_head >= 256 &&
+      self->pending_head >= self->pending->len / 2) {
+    /* never emptied (not seen: create() drains it before it takes the
+     * next item): keep the array from growing */
+    g_ptr_array_remove_range (self->pending, 0, self->pending_head);
+    self->pending_head = 0;
   }
   return tag;
 }

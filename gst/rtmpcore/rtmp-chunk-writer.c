@@ -587,6 +587,13 @@ write_message (RtmpChunkWriter * writer, const RtmpMessage * msg)
     GST_DEBUG ("message of %u bytes in %u chunks: copying", length, n);
     mem = write_flat (writer->hdr, hdr_size, writer->slices, n, msg, length);
   }
+  if (writer->slices_alloc > MAX_VECTOR_CHUNKS) {
+    /* kept for the next message only up to the usual sizes */
+    g_clear_pointer (&writer->slices, g_free);
+    g_clear_pointer (&writer->hdr, g_free);
+    writer->slices_alloc = 0;
+    writer->hdr_alloc = 0;
+  }
   return mem;
 }
 
