@@ -35,7 +35,11 @@ struct _RtmpNetTls
   gboolean server;
   gboolean established;
   gchar *host;
+  guint8 *stage;                /* rtmp_net_tls_write_buffer(), lazily */
+  gsize stage_len;
 };
+
+#define STAGE_SIZE 16384        /* a full TLS record's plaintext */
 
 static void
 debug_init (void)
@@ -246,6 +250,7 @@ rtmp_net_tls_free (RtmpNetTls * tls)
     return;
   SSL_free (tls->ssl);
   g_free (tls->host);
+  g_free (tls->stage);
   g_free (tls);
 }
 
@@ -370,36 +375,29 @@ rtmp_net_tls_write (RtmpNetTls * tls, const guint8 * data, gsize size,
 
 /* The stretches of a buffer gathered into TLS records of up to a full
  * record's plaintext (a chunk header alone would be a record of its own) */
-typedef struct
-{
-  RtmpNetTls *tls;
-  guint8 data[16384];
-  gsize len;
-} WriteStage;
-
 static gboolean
-stage_flush (WriteStage * st, GError ** error)
+stage_flush (RtmpNetTls * tls, GError ** error)
 {
-  gboolean ok = st->len == 0 || rtmp_net_tls_write (st->tls, st->data,
-      st->len, error);
+  gboolean ok = tls->stage_len == 0 || rtmp_net_tls_write (tls, tls->stage,
+      tls->stage_len, error);
 
-  st->len = 0;
+  tls->stage_len = 0;
   return ok;
 }
 
 static gboolean
 stage_add (gpointer user_data, const guint8 * data, gsize size, GError ** error)
 {
-  WriteStage *st = user_data;
+  RtmpNetTls *tls = user_data;
 
   while (size > 0) {
-    gsize n = MIN (size, sizeof (st->data) - st->len);
+    gsize n = MIN (size, STAGE_SIZE - tls->stage_len);
 
-    memcpy (st->data + st->len, data, n);
-    st->len += n;
+    memcpy (tls->stage + tls->stage_len, data, n);
+    tls->stage_len += n;
     data += n;
     size -= n;
-    if (st->len == sizeof (st->data) && !stage_flush (st, error))
+    if (tls->stage_len == STAGE_SIZE && !stage_flush (tls, error))
       return FALSE;
   }
   return TRUE;
@@ -408,14 +406,14 @@ stage_add (gpointer user_data, const guint8 * data, gsize size, GError ** error)
 gboolean
 rtmp_net_tls_write_buffer (RtmpNetTls * tls, GstBuffer * buf, GError ** error)
 {
-  WriteStage *st = g_new (WriteStage, 1);
   gboolean ok;
 
-  st->tls = tls;
-  st->len = 0;
-  ok = rtmp_net_output_foreach (buf, stage_add, st, error)
-      && stage_flush (st, error);
-  g_free (st);
+  if (tls->stage == NULL)
+    tls->stage = g_malloc (STAGE_SIZE);
+  tls->stage_len = 0;
+  ok = rtmp_net_output_foreach (buf, stage_add, tls, error)
+      && stage_flush (tls, error);
+  tls->stage_len = 0;
   return ok;
 }
 

@@ -191,39 +191,86 @@ def case_sink_untrusted():
           "tls-validation=false publishes (%s %s)" % (kind, err))
 
 
-def case_sink_stunnel_nginx():
-    """our sink -> stunnel (TLS) -> nginx-rtmp: nginx records every
-    frame"""
-    ii.need("stunnel4")
-    certs = make_certs()
-    nginx = tp.Nginx(TMP)
-    nginx.start()
+def stunnel_front(certs, port):
+    """stunnel4 terminating TLS on a free port in front of @port:
+    (process, TLS port), the port accepting"""
     tls_port = tp.free_port()
     conf = os.path.join(TMP, "stunnel.conf")
     with open(conf, "w") as f:
         f.write("foreground = yes\npid =\nsyslog = no\noutput = %s\n"
                 "[rtmps]\naccept = 127.0.0.1:%d\nconnect = 127.0.0.1:%d\n"
                 "cert = %s\nkey = %s\n" % (
-                    os.path.join(TMP, "stunnel.log"), tls_port, nginx.port,
+                    os.path.join(TMP, "stunnel.log"), tls_port, port,
                     certs["server"], os.path.join(TMP, "server.key")))
     st = subprocess.Popen(["stunnel4", conf], stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL)
+    tp.wait_port("127.0.0.1", tls_port)
+    return st, tls_port
+
+
+def sink_through_stunnel(certs, extra="", source=tp.SOURCE_FLV):
+    """our sink -> stunnel (TLS) -> nginx-rtmp: nginx's recordings"""
+    nginx = tp.Nginx(TMP)
+    nginx.start()
+    st, tls_port = stunnel_front(certs, nginx.port)
     try:
-        tp.wait_port("127.0.0.1", tls_port)
-        kind, err = sink_publish("rtmps://127.0.0.1:%d/live/key" % tls_port,
-                                 "tls-ca-file=" + certs["ca"])
-        check(kind == "eos", "sink EOS (%s %s)" % (kind, err))
+        p = tp.publish_pipeline("rtmps://127.0.0.1:%d/live/key" % tls_port,
+                                "tls-ca-file=%s %s" % (certs["ca"], extra),
+                                source=source)
+        kind, msg, _ = tp.run_pipeline(p, 120)
+        check(kind == "eos", "sink EOS (%s %s)" % (
+            kind, tp.error_text(msg) if kind == "error" else ""))
         time.sleep(0.5)
     finally:
         st.terminate()
         st.wait()
         nginx.stop()
     rec = nginx.recordings()
-    if check(len(rec) == 1, "one nginx recording"):
+    check(len(rec) == 1, "one nginx recording")
+    return rec
+
+
+def case_sink_stunnel_nginx():
+    """our sink -> stunnel (TLS) -> nginx-rtmp: nginx records every
+    frame"""
+    ii.need("stunnel4")
+    rec = sink_through_stunnel(make_certs())
+    if rec:
         try:
             tp.check_frames_equal(rec[0])
         except tp.Fail as e:
             check(False, str(e))
+
+
+def case_sink_stunnel_nginx_big():
+    """our sink -> stunnel (TLS) -> nginx-rtmp with frames larger than a
+    TLS record (lossless video, up to ~32 KB frames, chunk size 4096): nginx
+    records every frame intact"""
+    ii.need("stunnel4")
+    ii.need("ffmpeg")
+    certs = make_certs()
+    flv = os.path.join(TMP, "big-frames.flv")
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+         "testsrc2=size=640x480:rate=25", "-f", "lavfi", "-i",
+         "sine=frequency=440:sample_rate=44100", "-t", "4", "-map", "0:v",
+         "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0",
+         "-g", "25", "-bf", "0", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a",
+         "64k", "-f", "flv", flv], check=True)
+    rec = sink_through_stunnel(certs, "chunk-size=4096", flv)
+    if not rec:
+        return
+    src = tp.probe_packets(flv)
+    got = tp.probe_packets(rec[0])
+    biggest = max(int(x["size"]) for x in src["video"])
+    log("%d video frames (largest %d bytes), %d audio frames sent" %
+        (len(src["video"]), biggest, len(src["audio"])))
+    check(biggest > 16384, "frames larger than a TLS record")
+    for kind in ("video", "audio"):
+        a = [(x["size"], x["data_hash"]) for x in src[kind]]
+        b = [(x["size"], x["data_hash"]) for x in got[kind]]
+        check(a == b, "%s: %d frames sent, %d received, every one equal to "
+              "the source" % (kind, len(a), len(b)))
 
 
 def case_both_mode():
