@@ -1080,15 +1080,16 @@ decide:
   return TRUE;
 }
 
+/* @seq: @msg is a codec sequence header (rtmp_flv_is_sequence_header()) */
 static void
-output_message (GstRtmpIngestSrc * self, RtmpMessage * msg,
+output_message (GstRtmpIngestSrc * self, RtmpMessage * msg, gboolean seq,
     GstClockTime arrival)
 {
   GError *err = NULL;
   GstBuffer *tag;
   guint64 ext, out_ms;
   gint32 cts = 0;
-  gboolean seq, delta = FALSE, meta = FALSE;
+  gboolean delta = FALSE, meta = FALSE;
 
   ext = rtmp_timestamp_extend (&self->ext, msg->timestamp);
   if (!self->have_base) {
@@ -1117,7 +1118,6 @@ output_message (GstRtmpIngestSrc * self, RtmpMessage * msg,
   msg->timestamp = (guint32) out_ms;
 
   /* peeks first: the tag may take the payload */
-  seq = rtmp_flv_is_sequence_header (msg->type, msg->payload);
   if (msg->type == RTMP_MESSAGE_VIDEO) {
     if (!rtmp_flv_video_composition_time (msg->payload, &cts))
       cts = 0;
@@ -1211,9 +1211,13 @@ process_item (GstRtmpIngestSrc * self, Item * item)
         guint i;
 
         if (rtmp_flv_split_aggregate (&item->msg, subs, &err)) {
-          for (i = 0; i < subs->len; i++)
-            output_message (self, g_ptr_array_index (subs, i),
+          for (i = 0; i < subs->len; i++) {
+            RtmpMessage *sub = g_ptr_array_index (subs, i);
+
+            output_message (self, sub,
+                rtmp_flv_is_sequence_header (sub->type, sub->payload),
                 i == 0 ? item->arrival : GST_CLOCK_TIME_NONE);
+          }
         } else {
           GST_WARNING_OBJECT (self, "Skipping a bad aggregate message from "
               "the publisher: %s", err->message);
@@ -1221,7 +1225,7 @@ process_item (GstRtmpIngestSrc * self, Item * item)
         }
         g_ptr_array_unref (subs);
       } else {
-        output_message (self, &item->msg, item->arrival);
+        output_message (self, &item->msg, item->seq, item->arrival);
       }
       break;
     case ITEM_META_FLAGS:
