@@ -49,6 +49,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_rtmp_publish_sink_debug);
 #define DEFAULT_RECONNECT_DELAY 1000
 #define DEFAULT_MAX_QUEUE_BYTES (2 * 1024 * 1024)
 #define DEFAULT_DROP_WHEN_CONGESTED FALSE
+/* Input whose running time has run this much further than the clock since
+ * the segment's first buffer, and is ahead of the clock, is faster than
+ * real time: its messages may wait for a batch (RtmpNetClientPushFlags). */
+#define AHEAD_NS (1 * GST_SECOND)
 
 enum
 {
@@ -109,6 +113,9 @@ struct _GstRtmpPublishSink
   gboolean first_buffer_done;
   gboolean have_base;
   guint32 base_ts;
+  gboolean have_pace;           /* pace_rt / pace_clock are set */
+  GstClockTime pace_rt;         /* running time of the segment's first */
+  GstClockTime pace_clock;      /* clock running time when it came */
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -425,6 +432,7 @@ gst_rtmp_publish_sink_start (GstBaseSink * bsink)
   self->parser = rtmp_flv_parser_new ();
   self->first_buffer_done = FALSE;
   self->have_base = FALSE;
+  self->have_pace = FALSE;
   rtmp_net_client_start (self->client);
   return TRUE;
 }
@@ -511,7 +519,8 @@ post_push_error (GstRtmpPublishSink * self, GError * err)
 }
 
 static GstFlowReturn
-handle_tag (GstRtmpPublishSink * self, RtmpMessage * msg)
+handle_tag (GstRtmpPublishSink * self, RtmpMessage * msg,
+    RtmpNetClientPushFlags flags)
 {
   GError *err = NULL;
   RtmpNetClientPushResult res;
@@ -549,7 +558,7 @@ handle_tag (GstRtmpPublishSink * self, RtmpMessage * msg)
     rtmp_net_client_set_header (self->client, msg);
   }
 
-  res = rtmp_net_client_push (self->client, msg, &err);
+  res = rtmp_net_client_push (self->client, msg, flags, &err);
   switch (res) {
     case RTMP_NET_CLIENT_PUSH_OK:
     case RTMP_NET_CLIENT_PUSH_DROPPED:
@@ -563,7 +572,8 @@ handle_tag (GstRtmpPublishSink * self, RtmpMessage * msg)
 }
 
 static GstFlowReturn
-parse_and_push (GstRtmpPublishSink * self, GstBuffer * buf)
+parse_and_push (GstRtmpPublishSink * self, GstBuffer * buf,
+    RtmpNetClientPushFlags flags)
 {
   GstFlowReturn ret = GST_FLOW_OK;
 
@@ -576,7 +586,7 @@ parse_and_push (GstRtmpPublishSink * self, GstBuffer * buf)
       case RTMP_FLV_PARSE_NEED_MORE:
         return GST_FLOW_OK;
       case RTMP_FLV_PARSE_TAG:
-        ret = handle_tag (self, &msg);
+        ret = handle_tag (self, &msg, flags);
         rtmp_message_clear (&msg);
         break;
       case RTMP_FLV_PARSE_ERROR:
@@ -610,6 +620,48 @@ gst_rtmp_publish_sink_preroll (GstBaseSink * bsink, GstBuffer * buf)
   return GST_FLOW_OK;
 }
 
+/* TRUE when @buf is ahead of the clock and the input's running time has
+ * advanced AHEAD_NS more than the clock's since the segment's first
+ * buffer: the input comes faster than real time (a file read as fast as
+ * it can be), so its messages can wait a little for a batch and still go
+ * out long before they are due. Live input (never ahead of the clock),
+ * sync=true and real-time input (paced like the clock) never are. */
+static gboolean
+input_is_ahead (GstRtmpPublishSink * self, GstBuffer * buf)
+{
+  GstBaseSink *bsink = GST_BASE_SINK (self);
+  GstClockTime ts, rt, now, base;
+  GstClock *clock;
+
+  ts = GST_BUFFER_DTS_OR_PTS (buf);
+  if (!GST_CLOCK_TIME_IS_VALID (ts) || bsink->segment.format != GST_FORMAT_TIME)
+    return FALSE;
+  rt = gst_segment_to_running_time (&bsink->segment, GST_FORMAT_TIME, ts);
+  if (!GST_CLOCK_TIME_IS_VALID (rt))
+    return FALSE;
+
+  GST_OBJECT_LOCK (self);
+  clock = GST_ELEMENT_CLOCK (self) ? gst_object_ref (GST_ELEMENT_CLOCK (self))
+      : NULL;
+  base = GST_ELEMENT_CAST (self)->base_time;
+  GST_OBJECT_UNLOCK (self);
+  if (clock == NULL)
+    return FALSE;
+  now = gst_clock_get_time (clock);
+  gst_object_unref (clock);
+  if (!GST_CLOCK_TIME_IS_VALID (now) || now < base)
+    return FALSE;
+  now -= base;
+
+  if (!self->have_pace || rt < self->pace_rt || now < self->pace_clock) {
+    self->have_pace = TRUE;
+    self->pace_rt = rt;
+    self->pace_clock = now;
+    return FALSE;
+  }
+  return rt > now && rt - self->pace_rt > now - self->pace_clock + AHEAD_NS;
+}
+
 static GstFlowReturn
 gst_rtmp_publish_sink_render (GstBaseSink * bsink, GstBuffer * buf)
 {
@@ -630,13 +682,14 @@ gst_rtmp_publish_sink_render (GstBaseSink * bsink, GstBuffer * buf)
       GST_DEBUG_OBJECT (self, "sending the streamheader from the caps");
       for (i = 0; i < gst_buffer_list_length (self->streamheader); i++) {
         ret = parse_and_push (self, gst_buffer_list_get (self->streamheader,
-                i));
+                i), RTMP_NET_CLIENT_PUSH_FLAG_NONE);
         if (ret != GST_FLOW_OK)
           return ret;
       }
     }
   }
-  return parse_and_push (self, buf);
+  return parse_and_push (self, buf, input_is_ahead (self, buf) ?
+      RTMP_NET_CLIENT_PUSH_FLAG_AHEAD : RTMP_NET_CLIENT_PUSH_FLAG_NONE);
 }
 
 static gboolean
@@ -668,6 +721,10 @@ gst_rtmp_publish_sink_event (GstBaseSink * bsink, GstEvent * event)
     case GST_EVENT_FLUSH_STOP:
       if (self->parser)
         rtmp_flv_parser_reset (self->parser);
+      self->have_pace = FALSE;
+      break;
+    case GST_EVENT_SEGMENT:
+      self->have_pace = FALSE;
       break;
     default:
       break;
@@ -699,6 +756,7 @@ get_stats (GstRtmpPublishSink * self)
         "bytes-out", G_TYPE_UINT64, (guint64) 0,
         "bytes-in", G_TYPE_UINT64, (guint64) 0,
         "messages-out", G_TYPE_UINT64, (guint64) 0,
+        "writes", G_TYPE_UINT64, (guint64) 0,
         "acked-bytes", G_TYPE_UINT64, (guint64) 0,
         "chunk-size", G_TYPE_UINT, 0, "peer-chunk-size", G_TYPE_UINT, 0,
         "reconnects", G_TYPE_UINT64, (guint64) 0,
@@ -1014,9 +1072,10 @@ gst_rtmp_publish_sink_class_init (GstRtmpPublishSinkClass * klass)
           "server gets a salted hash)", NULL, rw));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
-          "bytes-out, bytes-in, messages-out, acked-bytes, chunk-size, "
-          "peer-chunk-size, reconnects, dropped-messages, dropped-bytes, "
-          "queued-bytes, bitrate (bit/s, last second), state, server",
+          "bytes-out, bytes-in, messages-out, writes, acked-bytes, "
+          "chunk-size, peer-chunk-size, reconnects, dropped-messages, "
+          "dropped-bytes, queued-bytes, bitrate (bit/s, last second), state, "
+          "server",
           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);

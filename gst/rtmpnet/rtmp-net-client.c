@@ -19,8 +19,12 @@
  * for the socket, the pusher sends the message itself instead (the
  * network thread holds io_lock except while it polls; the pusher only
  * try-locks it), which spares a wake-up of the network thread per message.
- * The
- * network thread takes messages from the queue only while less than
+ * A message pushed with RTMP_NET_CLIENT_PUSH_FLAG_AHEAD (input faster than
+ * real time) may instead stay in the queue, with nobody woken, until a
+ * batch of RTMP_NET_CLIENT_BATCH_BYTES is queued and the pusher writes the
+ * batch in one go; the network thread's tick writes what is left. That
+ * spares the server (and us) a wake-up per message.
+ * The network thread takes messages from the queue only while less than
  * OUT_HIGH_WATER bytes of chunked output wait for the socket, so memory is
  * bounded by max_queue_bytes + OUT_HIGH_WATER + one message.
  */
@@ -57,7 +61,8 @@ GST_DEBUG_CATEGORY_STATIC (rtmp_net_client_debug);
 /* After our half-close, how long we read what the server still sends (its
  * answers to FCUnpublish/deleteStream) before closing. */
 #define DRAIN_TIMEOUT_MS 500
-#define TICK_MS 250
+/* the tick also writes what AHEAD pushes left in the queue */
+#define TICK_MS RTMP_NET_CLIENT_MAX_HOLD_MS
 /* Adobe authentication takes two extra connections (reference §1); a
  * server that keeps challenging is refused after this many. */
 #define MAX_AUTH_RETRIES 3
@@ -104,8 +109,11 @@ struct _RtmpNetClient
   /* the network thread waits for the socket to take its output and takes
    * more from the queue once it did: pushes need not wake it */
   gboolean write_blocked;
+  /* messages sit in the queue that no write or wake-up is due for (AHEAD
+   * pushes waiting for a batch): the tick writes them */
+  gboolean holding;
   RtmpMessage headers[N_HEADERS];
-  guint64 bytes_out, bytes_in, messages_out, acked_bytes;
+  guint64 bytes_out, bytes_in, messages_out, acked_bytes, writes;
   guint64 reconnects, dropped_messages, dropped_bytes, bitrate;
   guint32 peer_chunk_size;
   gchar *server_address;
@@ -354,6 +362,7 @@ drop_queue_locked (RtmpNetClient * self)
     message_free (msg);
   }
   self->queued_bytes = 0;
+  self->holding = FALSE;
   g_cond_broadcast (&self->cond);
 }
 
@@ -542,6 +551,7 @@ write_pending (RtmpNetClient * self)
     self->last_progress_us = g_get_monotonic_time ();
     g_mutex_lock (&self->lock);
     self->bytes_out += sent;
+    self->writes++;
     g_mutex_unlock (&self->lock);
     self->out_bytes -= sent;
     self->out_offset += sent;
@@ -759,6 +769,9 @@ pump (RtmpNetClient * self)
       return;                   /* lost while writing */
     g_mutex_lock (&self->lock);
   }
+  /* what is left waits for the socket (on_writable() pumps) */
+  if (g_queue_is_empty (&self->queue) || self->write_blocked)
+    self->holding = FALSE;
   if (self->state == RTMP_NET_CLIENT_STATE_PUBLISHING
       && self->finish_requested && g_queue_is_empty (&self->queue))
     unpublish = TRUE;
@@ -1283,6 +1296,7 @@ on_tick (gpointer user_data)
 {
   RtmpNetClient *self = user_data;
   gint64 now = g_get_monotonic_time ();
+  gboolean held;
 
   g_mutex_lock (&self->lock);
   if (self->tick_time_us && now > self->tick_time_us + 900 * 1000) {
@@ -1294,7 +1308,14 @@ on_tick (gpointer user_data)
     self->tick_bytes = self->bytes_out;
     self->tick_time_us = now;
   }
+  held = self->holding;
   g_mutex_unlock (&self->lock);
+
+  /* AHEAD messages that waited for a batch go now */
+  if (held) {
+    GST_LOG ("writing what waited for a batch");
+    pump (self);
+  }
 
   /* a server that stops reading (or a dead path) must not keep us forever */
   if (self->socket && self->out_bytes > 0 && self->config.timeout_ms
@@ -1463,9 +1484,9 @@ is_droppable (const RtmpMessage * msg)
 
 RtmpNetClientPushResult
 rtmp_net_client_push (RtmpNetClient * self, const RtmpMessage * msg,
-    GError ** error)
+    RtmpNetClientPushFlags flags, GError ** error)
 {
-  gsize size;
+  gsize size, batch;
   RtmpMessage *copy;
   gboolean direct;
 
@@ -1508,6 +1529,11 @@ rtmp_net_client_push (RtmpNetClient * self, const RtmpMessage * msg,
       goto drop;
     GST_LOG ("queue full (%" G_GSIZE_FORMAT " bytes): waiting",
         self->queued_bytes);
+    if (self->holding) {
+      /* nobody is due to write what waits for a batch */
+      self->holding = FALSE;
+      wakeup_locked (self);
+    }
     self->push_waiters++;
     g_cond_wait (&self->cond, &self->lock);
     self->push_waiters--;
@@ -1519,10 +1545,23 @@ rtmp_net_client_push (RtmpNetClient * self, const RtmpMessage * msg,
     gst_buffer_ref (copy->payload);
   g_queue_push_tail (&self->queue, copy);
   self->queued_bytes += size;
-  /* only this message queued and the socket not full: send it from here
-   * if the network thread sleeps in its poll (io_lock free) */
+  batch = MIN (RTMP_NET_CLIENT_BATCH_BYTES, self->config.max_queue_bytes / 2);
+  if ((flags & RTMP_NET_CLIENT_PUSH_FLAG_AHEAD)
+      && self->state == RTMP_NET_CLIENT_STATE_PUBLISHING
+      && !self->write_blocked && self->queued_bytes < batch) {
+    /* a batch is filling: the pusher that completes it writes it (or the
+     * tick, within RTMP_NET_CLIENT_MAX_HOLD_MS) */
+    self->holding = TRUE;
+    g_mutex_unlock (&self->lock);
+    return RTMP_NET_CLIENT_PUSH_OK;
+  }
+  /* the socket not full and nothing queued but this message (or a batch
+   * that nobody else is due to write): send it from here if the network
+   * thread sleeps in its poll (io_lock free) */
   direct = self->state == RTMP_NET_CLIENT_STATE_PUBLISHING
-      && !self->write_blocked && g_queue_get_length (&self->queue) == 1;
+      && !self->write_blocked && (self->holding
+      || g_queue_get_length (&self->queue) == 1);
+  self->holding = FALSE;
   if (!direct)
     wakeup_locked (self);
   g_mutex_unlock (&self->lock);
@@ -1651,6 +1690,7 @@ rtmp_net_client_get_stats (RtmpNetClient * self)
       "bytes-out", G_TYPE_UINT64, self->bytes_out,
       "bytes-in", G_TYPE_UINT64, self->bytes_in,
       "messages-out", G_TYPE_UINT64, self->messages_out,
+      "writes", G_TYPE_UINT64, self->writes,
       "acked-bytes", G_TYPE_UINT64, self->acked_bytes,
       "chunk-size", G_TYPE_UINT, self->config.chunk_size,
       "peer-chunk-size", G_TYPE_UINT, self->peer_chunk_size ?

@@ -123,6 +123,25 @@ typedef enum
   RTMP_NET_CLIENT_PUSH_ERROR,
 } RtmpNetClientPushResult;
 
+/**
+ * RtmpNetClientPushFlags:
+ * @RTMP_NET_CLIENT_PUSH_FLAG_AHEAD: the message is well ahead of real time
+ *     (its input arrives faster than it plays): it may wait in the queue
+ *     until RTMP_NET_CLIENT_BATCH_BYTES are queued, to go out in one write,
+ *     or at the latest RTMP_NET_CLIENT_MAX_HOLD_MS after it was queued.
+ *     Without it a message is written at once whenever the socket has room.
+ */
+typedef enum
+{
+  RTMP_NET_CLIENT_PUSH_FLAG_NONE = 0,
+  RTMP_NET_CLIENT_PUSH_FLAG_AHEAD = 1 << 0,
+} RtmpNetClientPushFlags;
+
+/* What a message flagged AHEAD may wait for (less when max_queue_bytes is
+ * small: half of it), and for how long at most. */
+#define RTMP_NET_CLIENT_BATCH_BYTES (64 * 1024)
+#define RTMP_NET_CLIENT_MAX_HOLD_MS 250
+
 /* Any thread (the streaming thread): queues a media message (type 8, 9 or
  * 18, timestamp already final; the payload is shared, not copied). Blocks
  * while the queue is full, until there is room, flushing is set or the
@@ -130,7 +149,7 @@ typedef enum
  * are dropped (and counted); after a reconnection nothing is sent before the
  * next video key frame, which is preceded by the stored headers. */
 RtmpNetClientPushResult rtmp_net_client_push (RtmpNetClient * client,
-    const RtmpMessage * msg, GError ** error);
+    const RtmpMessage * msg, RtmpNetClientPushFlags flags, GError ** error);
 
 /* Stores the message re-sent after each reconnection before the first key
  * frame: by type, 18 = metadata (with @setDataFrame), 9 = video sequence

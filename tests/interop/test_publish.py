@@ -259,6 +259,20 @@ def check_frames_equal(path):
         (path, len(got["video"]), len(got["audio"])))
 
 
+def check_same_payloads(source, path):
+    """Every audio/video frame of @source, in order, with its size and
+    payload MD5 (for sources other than the fixture)."""
+    src, got = probe_packets(source), probe_packets(path)
+    for kind in ("video", "audio"):
+        a = [(x["size"], x["data_hash"]) for x in src[kind]]
+        b = [(x["size"], x["data_hash"]) for x in got[kind]]
+        if a != b:
+            raise Fail("%s frames differ (%d sent, %d received)" %
+                       (kind, len(a), len(b)))
+    log("%s: %d video + %d audio frames equal to the source" %
+        (path, len(got["video"]), len(got["audio"])))
+
+
 def expect_eos(pipeline, timeout=30):
     kind, msg, secs = run_pipeline(pipeline, timeout)
     if kind != "eos":
@@ -361,16 +375,7 @@ def case_big(tmp):
         raise Fail("no Acknowledgement counted")
     if stats.get_value("chunk-size") != 60000:
         raise Fail("chunk-size %d" % stats.get_value("chunk-size"))
-    src = probe_packets(flv)
-    got = probe_packets(nginx.recordings()[0])
-    for kind in ("video", "audio"):
-        a = [(x["size"], x["data_hash"]) for x in src[kind]]
-        b = [(x["size"], x["data_hash"]) for x in got[kind]]
-        if a != b:
-            raise Fail("%s frames differ (%d sent, %d received)" %
-                       (kind, len(a), len(b)))
-    log("%d video + %d audio frames received" %
-        (len(got["video"]), len(got["audio"])))
+    check_same_payloads(flv, nginx.recordings()[0])
 
 
 def case_ffmpeg_listen(tmp):
@@ -1039,7 +1044,123 @@ def case_properties(tmp):
         raise Fail("no location: %s" % kind)
 
 
+def flv_tags(path):
+    """The FLV file as (header bytes, [(type, timestamp ms, tag bytes with
+    its PreviousTagSize)])."""
+    with open(path, "rb") as f:
+        data = f.read()
+    hlen = int.from_bytes(data[5:9], "big") + 4
+    tags, pos = [], hlen
+    while pos + 11 <= len(data):
+        size = int.from_bytes(data[pos + 1:pos + 4], "big")
+        ts = (int.from_bytes(data[pos + 4:pos + 7], "big") |
+              data[pos + 7] << 24)
+        end = pos + 11 + size + 4
+        tags.append((data[pos], ts, data[pos:end]))
+        pos = end
+    return data[:hlen], tags
+
+
+def case_batch(tmp):
+    """Input faster than real time is written in batches; input paced like
+    the clock one message at a time; what waits for a batch goes out
+    within RTMP_NET_CLIENT_MAX_HOLD_MS (250 ms) even if no more input
+    comes."""
+    flv = make_long_flv(tmp, 20)
+    nginx = Nginx(tmp)
+    nginx.start()
+    try:
+        # 1. as fast as it can be read: batched; every frame intact
+        p = publish_pipeline("rtmp://127.0.0.1:%d/live/fast" % nginx.port,
+                             source=flv)
+        expect_eos(p, timeout=testwrap.scaled(30))
+        st = p.get_by_name("sink").get_property("stats")
+        msgs, writes = st.get_value("messages-out"), st.get_value("writes")
+        log("fast: %d messages in %d writes, %d bytes" %
+            (msgs, writes, st.get_value("bytes-out")))
+        if msgs < 1000:
+            raise Fail("only %d messages out" % msgs)
+        if writes * 4 > msgs:
+            raise Fail("%d writes for %d messages: not batched" %
+                       (writes, msgs))
+
+        # 2. sync=true (real time, 3 s of it): a write per message
+        p = publish_pipeline("rtmp://127.0.0.1:%d/live/paced" % nginx.port,
+                             source=flv, sync=True)
+        p.set_state(Gst.State.PLAYING)
+        time.sleep(3)
+        st = p.get_by_name("sink").get_property("stats")
+        p.set_state(Gst.State.NULL)
+        msgs, writes = st.get_value("messages-out"), st.get_value("writes")
+        log("paced: %d messages in %d writes" % (msgs, writes))
+        if msgs < 100 or writes < msgs * 0.9:
+            raise Fail("paced input: %d writes for %d messages (expected "
+                       "one per message)" % (writes, msgs))
+
+        # 3. 10 s of tags at once, then nothing (no EOS): what waited for
+        # a batch is written anyway
+        header, tags = flv_tags(flv)
+        burst = [t for t in tags if t[1] <= 10000]
+        p = Gst.parse_launch(
+            "appsrc name=src format=time caps=video/x-flv ! "
+            "rtmppublishsink name=sink location=rtmp://127.0.0.1:%d/live/"
+            "stall" % nginx.port)
+        src, sink = p.get_by_name("src"), p.get_by_name("sink")
+        held = []
+        last = [0.0]
+
+        def probe(pad, info):
+            q = sink.get_property("stats").get_value("queued-bytes")
+            if q > 0:
+                held.append(q)
+            last[0] = time.monotonic()
+            return Gst.PadProbeReturn.OK
+
+        sink.get_static_pad("sink").add_probe(Gst.PadProbeType.BUFFER, probe)
+        p.set_state(Gst.State.PLAYING)
+        wait_connected(p, "the stall pipeline did not connect")
+        hb = Gst.Buffer.new_wrapped(header)
+        hb.pts = hb.dts = 0
+        src.emit("push-buffer", hb)
+        for _, ts, raw in burst:
+            b = Gst.Buffer.new_wrapped(raw)
+            b.pts = b.dts = ts * Gst.MSECOND
+            src.emit("push-buffer", b)
+        deadline = time.monotonic() + testwrap.scaled(10)
+        while time.monotonic() < deadline and last[0] == 0.0:
+            time.sleep(0.01)
+        # the sink has rendered the last tag once its probe stays quiet
+        n = len(burst)
+        while time.monotonic() < deadline:
+            st = sink.get_property("stats")
+            if st.get_value("messages-out") >= n:
+                break
+            time.sleep(0.01)
+        waited = time.monotonic() - last[0]
+        st = sink.get_property("stats")
+        p.set_state(Gst.State.NULL)
+        log("stall: %d tags pushed; %d out in %d writes; %.3f s after the "
+            "last tag reached the sink; seen queued (held) %d times" %
+            (n, st.get_value("messages-out"), st.get_value("writes"),
+             waited, len(held)))
+        if st.get_value("messages-out") < n:
+            raise Fail("%d of %d messages still not written %.1f s after "
+                       "the input stopped" % (n - st.get_value(
+                           "messages-out"), n, waited))
+        if not held:
+            raise Fail("nothing ever waited for a batch")
+        if waited > testwrap.scaled(0.25 + 0.5):
+            raise Fail("the held messages took %.3f s to go out" % waited)
+    finally:
+        nginx.stop()
+    rec = [r for r in nginx.recordings() if "fast" in os.path.basename(r)]
+    if len(rec) != 1:
+        raise Fail("expected one recording of the fast publish: %s" % rec)
+    check_same_payloads(flv, rec[0])
+
+
 CASES = {
+    "batch": case_batch,
     "nginx": case_nginx,
     "ffmpeg-listen": case_ffmpeg_listen,
     "big": case_big,
