@@ -554,7 +554,7 @@ def main():
                     help="smaller sizes, one repetition, fewer cases")
     ap.add_argument("--reps", type=int, default=None)
     ap.add_argument("--publish-reps", type=int, default=None,
-                    help="publish repetitions (7; quick 1): runs of about "
+                    help="publish repetitions (11; quick 1): runs of about "
                     "a second whose CPU time varies by 2x on a VM, so more "
                     "of them than of the other workloads")
     ap.add_argument("--size-mb", type=int, default=None,
@@ -569,7 +569,7 @@ def main():
     args = ap.parse_args()
     q = args.quick
     reps = args.reps or (1 if q else 3)
-    publish_reps = args.publish_reps or args.reps or (1 if q else 7)
+    publish_reps = args.publish_reps or args.reps or (1 if q else 11)
     size_mb = args.size_mb or (64 if q else 256)
     chunks = [int(c) for c in (args.chunks or
                                ("4096" if q else "128,4096,60000")).split(",")]
