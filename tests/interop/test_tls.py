@@ -209,7 +209,8 @@ def stunnel_front(certs, port):
 
 
 def sink_through_stunnel(certs, extra="", source=tp.SOURCE_FLV):
-    """our sink -> stunnel (TLS) -> nginx-rtmp: nginx's recordings"""
+    """our sink -> stunnel (TLS) -> nginx-rtmp: (nginx's recordings, the
+    sink's stats at EOS)"""
     nginx = tp.Nginx(TMP)
     nginx.start()
     st, tls_port = stunnel_front(certs, nginx.port)
@@ -220,6 +221,7 @@ def sink_through_stunnel(certs, extra="", source=tp.SOURCE_FLV):
         kind, msg, _ = tp.run_pipeline(p, 120)
         check(kind == "eos", "sink EOS (%s %s)" % (
             kind, tp.error_text(msg) if kind == "error" else ""))
+        stats = p.get_by_name("sink").get_property("stats")
         time.sleep(0.5)
     finally:
         st.terminate()
@@ -227,14 +229,14 @@ def sink_through_stunnel(certs, extra="", source=tp.SOURCE_FLV):
         nginx.stop()
     rec = nginx.recordings()
     check(len(rec) == 1, "one nginx recording")
-    return rec
+    return rec, stats
 
 
 def case_sink_stunnel_nginx():
     """our sink -> stunnel (TLS) -> nginx-rtmp: nginx records every
     frame"""
     ii.need("stunnel4")
-    rec = sink_through_stunnel(make_certs())
+    rec, _ = sink_through_stunnel(make_certs())
     if rec:
         try:
             tp.check_frames_equal(rec[0])
@@ -257,9 +259,15 @@ def case_sink_stunnel_nginx_big():
          "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0",
          "-g", "25", "-bf", "0", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a",
          "64k", "-f", "flv", flv], check=True)
-    rec = sink_through_stunnel(certs, "chunk-size=4096", flv)
+    rec, stats = sink_through_stunnel(certs, "chunk-size=4096", flv)
     if not rec:
         return
+    # 4 s pushed at once: after the first second the messages go out in
+    # 64 KiB batches, staged into TLS records
+    msgs, writes = stats.get_value("messages-out"), stats.get_value("writes")
+    log("%d messages in %d writes" % (msgs, writes))
+    check(writes * 2 < msgs, "input faster than real time written in "
+          "batches over TLS")
     src = tp.probe_packets(flv)
     got = tp.probe_packets(rec[0])
     biggest = max(int(x["size"]) for x in src["video"])
