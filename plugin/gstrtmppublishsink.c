@@ -1044,14 +1044,16 @@ gst_rtmp_publish_sink_class_init (GstRtmpPublishSinkClass * klass)
   g_object_class_install_property (gobject_class, PROP_MAX_QUEUE_BYTES,
       g_param_spec_uint ("max-queue-bytes", "Max queue bytes",
           "Payload bytes queued toward the network; when full, rendering "
-          "blocks (or drops inter frames, see drop-when-congested). Raise it "
+          "blocks (or drops video, see drop-when-congested). Raise it "
           "to absorb longer network stalls", 1024, G_MAXUINT,
           DEFAULT_MAX_QUEUE_BYTES, rw));
   g_object_class_install_property (gobject_class, PROP_DROP_WHEN_CONGESTED,
       g_param_spec_boolean ("drop-when-congested", "Drop when congested",
-          "When the queue is full, drop video inter frames (counted in "
-          "stats) instead of blocking; for live sources that must not stall",
-          DEFAULT_DROP_WHEN_CONGESTED, rw));
+          "When the queue is full, drop video instead of blocking: the frame "
+          "that does not fit (or the newest queued ones, to make room for "
+          "audio), then every video frame up to the next key frame, so the "
+          "picture resumes cleanly. Counted in stats. For live sources that "
+          "must not stall", DEFAULT_DROP_WHEN_CONGESTED, rw));
   g_object_class_install_property (gobject_class, PROP_TLS_CA_FILE,
       g_param_spec_string ("tls-ca-file", "TLS CA file",
           "PEM file of CA certificates trusted for rtmps:// in addition to "

@@ -112,6 +112,9 @@ struct _RtmpNetClient
   /* messages sit in the queue that no write or wake-up is due for (AHEAD
    * pushes waiting for a batch): the tick writes them */
   gboolean holding;
+  /* drop_when_congested dropped video: every video frame up to the next
+   * key frame goes too, so that no frame refers to one dropped */
+  gboolean skip_video;
   RtmpMessage headers[N_HEADERS];
   guint64 bytes_out, bytes_in, messages_out, acked_bytes, writes;
   guint64 reconnects, dropped_messages, dropped_bytes, bitrate;
@@ -1473,13 +1476,43 @@ wakeup_locked (RtmpNetClient * self)
   }
 }
 
+/* a video frame (not a sequence header): what drop_when_congested drops */
 static gboolean
-is_droppable (const RtmpMessage * msg)
+is_video_frame (const RtmpMessage * msg)
 {
-  /* only video inter frames: audio is small, key frames and sequence
-   * headers are needed to decode anything */
-  return msg->type == RTMP_MESSAGE_VIDEO && !rtmp_flv_is_keyframe (msg->payload)
+  return msg->type == RTMP_MESSAGE_VIDEO
       && !rtmp_flv_is_sequence_header (msg->type, msg->payload);
+}
+
+/* drop_when_congested, for a message that must not be dropped (audio,
+ * metadata, a sequence header) and does not fit: drops the newest queued
+ * video frames (a suffix of the video stream: later frames are skipped up
+ * to a key frame) until @size fits; TRUE if it does now (lock held) */
+static gboolean
+evict_video_locked (RtmpNetClient * self, gsize size)
+{
+  GList *l, *prev;
+
+  for (l = self->queue.tail; l != NULL
+      && self->queued_bytes + size > self->config.max_queue_bytes; l = prev) {
+    RtmpMessage *msg = l->data;
+    gsize msize;
+
+    prev = l->prev;
+    if (!is_video_frame (msg))
+      continue;
+    msize = rtmp_message_get_size (msg);
+    self->queued_bytes -= msize;
+    self->dropped_messages++;
+    self->dropped_bytes += msize;
+    self->skip_video = TRUE;
+    g_queue_delete_link (&self->queue, l);
+    message_free (msg);
+  }
+  if (g_queue_is_empty (&self->queue))
+    self->holding = FALSE;
+  return g_queue_is_empty (&self->queue)
+      || self->queued_bytes + size <= self->config.max_queue_bytes;
 }
 
 RtmpNetClientPushResult
@@ -1488,7 +1521,7 @@ rtmp_net_client_push (RtmpNetClient * self, const RtmpMessage * msg,
 {
   gsize size, batch;
   RtmpMessage *copy;
-  gboolean direct;
+  gboolean direct, fits;
 
   g_return_val_if_fail (self != NULL, RTMP_NET_CLIENT_PUSH_ERROR);
   g_return_val_if_fail (msg != NULL, RTMP_NET_CLIENT_PUSH_ERROR);
@@ -1522,11 +1555,22 @@ rtmp_net_client_push (RtmpNetClient * self, const RtmpMessage * msg,
       default:
         break;
     }
-    if (g_queue_is_empty (&self->queue)
-        || self->queued_bytes + size <= self->config.max_queue_bytes)
+    fits = g_queue_is_empty (&self->queue)
+        || self->queued_bytes + size <= self->config.max_queue_bytes;
+    if (self->config.drop_when_congested && is_video_frame (msg)) {
+      /* what does not fit goes, and every video frame after it up to a
+       * key frame that fits */
+      if (!fits || (self->skip_video && !rtmp_flv_is_keyframe (msg->payload))) {
+        self->skip_video = TRUE;
+        goto drop;
+      }
+      self->skip_video = FALSE;
       break;
-    if (self->config.drop_when_congested && is_droppable (msg))
-      goto drop;
+    }
+    if (fits)
+      break;
+    if (self->config.drop_when_congested && evict_video_locked (self, size))
+      break;
     GST_LOG ("queue full (%" G_GSIZE_FORMAT " bytes): waiting",
         self->queued_bytes);
     if (self->holding) {

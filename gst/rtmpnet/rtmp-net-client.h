@@ -46,8 +46,11 @@ const gchar *rtmp_net_client_state_get_name (RtmpNetClientState state);
  *     attempt up to @max_reconnect_delay_ms
  * @max_queue_bytes: payload bytes queued toward the network thread; a push
  *     beyond it blocks (or drops, see @drop_when_congested)
- * @drop_when_congested: drop video inter frames instead of blocking when
- *     the queue is full
+ * @drop_when_congested: when the queue is full, drop video instead of
+ *     blocking: the frame that does not fit, or the newest queued frames
+ *     to make room for audio, metadata and sequence headers, then every
+ *     video frame up to the next key frame; block only when no queued
+ *     video is left to drop
  * @tls: RTMPS: TLS (OpenSSL) before the RTMP handshake (reference §13)
  * @tls_ca_file: PEM file of extra trusted CA certificates (NULL: system
  *     store only)

@@ -915,7 +915,9 @@ def case_eos_unlock(tmp):
 def case_backpressure(tmp):
     """nginx stopped (SIGSTOP): the queue stays bounded, render blocks, and
     going to NULL while blocked does not hang. With drop-when-congested the
-    pipeline keeps flowing and counts drops."""
+    sink drops video instead; once nginx reads again the stream ends, every
+    audio frame arrives and the video is whole GOPs or their beginnings (no
+    frame whose reference was dropped)."""
     flv = make_long_flv(tmp, 40, big=True)
     for drop in (False, True):
         nginx = Nginx(tmp, name="nginx-%d" % drop)
@@ -951,8 +953,18 @@ def case_backpressure(tmp):
                 raise Fail("nothing dropped with drop-when-congested")
             if not drop and s.get_value("dropped-messages") != 0:
                 raise Fail("dropped without drop-when-congested")
-            # the pipeline must not have reached EOS (it cannot: 20 s of
-            # media and the server reads nothing) unless dropping
+            if drop:
+                os.kill(nginx.proc.pid, signal.SIGCONT)
+                kind, msg, secs = run_pipeline(p, testwrap.scaled(60))
+                if kind != "eos":
+                    raise Fail("after nginx resumed: expected EOS, got %s%s"
+                               % (kind, ": " + error_text(msg)
+                                  if kind == "error" else ""))
+                check_dropped_video(flv, nginx.recordings()[0],
+                                    sink.get_property("stats"))
+                continue
+            # the pipeline must not have reached EOS (it cannot: 40 s of
+            # media and the server reads nothing)
             t0 = time.monotonic()
             p.set_state(Gst.State.NULL)
             if time.monotonic() - t0 > testwrap.scaled(3):
@@ -962,6 +974,45 @@ def case_backpressure(tmp):
             if p is not None:
                 p.set_state(Gst.State.NULL)
             release_nginx(nginx)
+
+
+def check_dropped_video(source, path, stats):
+    """@path (recorded from @source with drops): every audio frame; video
+    frames of the source in order, each inter frame right after its
+    predecessor in the source; as many frames missing as @stats dropped."""
+    src, got = probe_packets(source), probe_packets(path)
+    a = [(x["size"], x["data_hash"]) for x in src["audio"]]
+    b = [(x["size"], x["data_hash"]) for x in got["audio"]]
+    if a != b:
+        raise Fail("audio frames differ (%d sent, %d received)" %
+                   (len(a), len(b)))
+    index = {}
+    for i, x in enumerate(src["video"]):
+        index.setdefault((x["size"], x["data_hash"]), []).append(i)
+    prev = -1
+    gaps = 0
+    for x in got["video"]:
+        cand = [i for i in index.get((x["size"], x["data_hash"]), [])
+                if i > prev]
+        if not cand:
+            raise Fail("recorded video frame (%s bytes) not in the source "
+                       "after frame %d" % (x["size"], prev))
+        i = cand[0]
+        if i != prev + 1:
+            gaps += 1
+            if "K" not in src["video"][i]["flags"]:
+                raise Fail("video frame %d follows frame %d: an inter frame "
+                           "whose predecessor was dropped" % (i, prev))
+        prev = i
+    missing = len(src["video"]) - len(got["video"])
+    log("%d of %d video frames dropped in %d runs, every audio frame "
+        "(%d) arrived" % (missing, len(src["video"]), gaps, len(b)))
+    if missing == 0:
+        raise Fail("no video frame missing from the recording")
+    if stats.get_value("dropped-messages") != missing:
+        raise Fail("stats count %d dropped messages, %d video frames are "
+                   "missing" % (stats.get_value("dropped-messages"),
+                                missing))
 
 
 def case_ingest_loopback(tmp):
