@@ -353,6 +353,14 @@ read_state (RtmpNetClient * self)
   return s;
 }
 
+/* counts a message dropped (lock held) */
+static void
+count_drop_locked (RtmpNetClient * self, gsize size)
+{
+  self->dropped_messages++;
+  self->dropped_bytes += size;
+}
+
 /* drops every queued message, counting it (lock held) */
 static void
 drop_queue_locked (RtmpNetClient * self)
@@ -360,8 +368,7 @@ drop_queue_locked (RtmpNetClient * self)
   RtmpMessage *msg;
 
   while ((msg = g_queue_pop_head (&self->queue))) {
-    self->dropped_messages++;
-    self->dropped_bytes += rtmp_message_get_size (msg);
+    count_drop_locked (self, rtmp_message_get_size (msg));
     message_free (msg);
   }
   self->queued_bytes = 0;
@@ -665,8 +672,7 @@ send_one (RtmpNetClient * self, const RtmpMessage * msg)
         rtmp_message_type_get_name (msg->type), err->message);
     g_clear_error (&err);
     g_mutex_lock (&self->lock);
-    self->dropped_messages++;
-    self->dropped_bytes += rtmp_message_get_size (msg);
+    count_drop_locked (self, rtmp_message_get_size (msg));
     g_mutex_unlock (&self->lock);
     return FALSE;
   }
@@ -746,8 +752,7 @@ pump (RtmpNetClient * self)
         GST_LOG ("waiting for a key frame: dropping a %s message",
             rtmp_message_type_get_name (msg->type));
         g_mutex_lock (&self->lock);
-        self->dropped_messages++;
-        self->dropped_bytes += rtmp_message_get_size (msg);
+        count_drop_locked (self, rtmp_message_get_size (msg));
         g_mutex_unlock (&self->lock);
       }
     } else {
@@ -1487,11 +1492,13 @@ is_video_frame (const RtmpMessage * msg)
 /* drop_when_congested, for a message that must not be dropped (audio,
  * metadata, a sequence header) and does not fit: drops the newest queued
  * video frames (a suffix of the video stream: later frames are skipped up
- * to a key frame) until @size fits; TRUE if it does now (lock held) */
+ * to a key frame) until @size would fit; TRUE if it dropped any (lock
+ * held) */
 static gboolean
 evict_video_locked (RtmpNetClient * self, gsize size)
 {
   GList *l, *prev;
+  gboolean evicted = FALSE;
 
   for (l = self->queue.tail; l != NULL
       && self->queued_bytes + size > self->config.max_queue_bytes; l = prev) {
@@ -1503,16 +1510,14 @@ evict_video_locked (RtmpNetClient * self, gsize size)
       continue;
     msize = rtmp_message_get_size (msg);
     self->queued_bytes -= msize;
-    self->dropped_messages++;
-    self->dropped_bytes += msize;
-    self->skip_video = TRUE;
+    count_drop_locked (self, msize);
     g_queue_delete_link (&self->queue, l);
     message_free (msg);
+    evicted = TRUE;
   }
-  if (g_queue_is_empty (&self->queue))
-    self->holding = FALSE;
-  return g_queue_is_empty (&self->queue)
-      || self->queued_bytes + size <= self->config.max_queue_bytes;
+  if (evicted)
+    self->skip_video = TRUE;
+  return evicted;
 }
 
 RtmpNetClientPushResult
@@ -1570,7 +1575,7 @@ rtmp_net_client_push (RtmpNetClient * self, const RtmpMessage * msg,
     if (fits)
       break;
     if (self->config.drop_when_congested && evict_video_locked (self, size))
-      break;
+      continue;                 /* room made: check again */
     GST_LOG ("queue full (%" G_GSIZE_FORMAT " bytes): waiting",
         self->queued_bytes);
     if (self->holding) {
@@ -1624,8 +1629,7 @@ rtmp_net_client_push (RtmpNetClient * self, const RtmpMessage * msg,
   return RTMP_NET_CLIENT_PUSH_OK;
 
 drop:
-  self->dropped_messages++;
-  self->dropped_bytes += size;
+  count_drop_locked (self, size);
   g_mutex_unlock (&self->lock);
   return RTMP_NET_CLIENT_PUSH_DROPPED;
 }
