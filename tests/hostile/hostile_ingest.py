@@ -146,13 +146,16 @@ class Server:
         with self.lock:
             return len(self.err)
 
-    def wait_dropped(self, peer, timeout=5.0):
-        """the element's warning about @peer ("ip:port"), or None"""
+    def wait_dropped(self, peer, timeout=5.0, start=0):
+        """the element's warning about @peer ("ip:port") logged from line
+        @start on (mark()), or None. A case must pass its start: a long run
+        reuses ephemeral ports, so an earlier connection may have had the
+        same address."""
         deadline = time.monotonic() + timeout
         needle = "Dropped peer %s:" % peer
         while time.monotonic() < deadline:
             with self.lock:
-                for line in self.err:
+                for line in self.err[start:]:
                     if needle in line:
                         return line[line.index(needle):]
             time.sleep(0.05)
@@ -1006,6 +1009,7 @@ def run_case(srv, fn):
     label = fn.__name__
     log("case %s" % label)
     t0 = time.monotonic()
+    mark = srv.mark()
     try:
         conns = fn(srv)
     except (OSError, EOFError) as e:
@@ -1014,12 +1018,13 @@ def run_case(srv, fn):
     for c, expect in conns:
         if expect is None:
             c.finish()
-            line = srv.wait_dropped(c.local, 0.3)
+            line = srv.wait_dropped(c.local, 0.3, mark)
             check(line is None, "%s: dropped: %s" % (label, line))
         else:
             # the warning first (some peers must not read before it)
             line = srv.wait_dropped(c.local, (HANDSHAKE_TIMEOUT_MS +
-                                              IDLE_TIMEOUT_MS) / 1000 + 5)
+                                              IDLE_TIMEOUT_MS) / 1000 + 5,
+                                    mark)
             closed = c.read_until_closed(5)
             check(closed, "%s: the peer was not closed" % label)
             if expect != ".":
